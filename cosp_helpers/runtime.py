@@ -1,0 +1,167 @@
+"""Run-time set-up shared by every notebook: seeding, device selection, experiment scale.
+
+A notebook calls :func:`seed_everything` once in its set-up cell. The library itself never
+seeds anything: every function that draws random numbers takes ``seed=`` (or a generator).
+
+``COSP_SCALE`` is an environment variable read once per process: 1 (the default) sizes every
+experiment for a lecture (about a minute per notebook on a laptop CPU); larger values enlarge
+the experiments, e.g. ``COSP_SCALE=4`` on a workstation or a GPU node.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import platform
+import random
+from importlib import metadata
+
+import numpy as np
+import torch
+
+__all__ = ["seed_everything", "get_device", "get_scale", "scaled", "versions"]
+
+_PACKAGES = ("numpy", "torch", "matplotlib", "networkx", "ipywidgets")
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python's, NumPy's and PyTorch's global generators; return a fresh NumPy Generator.
+
+    Call it once, in a notebook's set-up cell. Library functions never call it.
+
+    Parameters
+    ----------
+    seed : int
+        A non-negative integer.
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``np.random.default_rng(seed)``, to pass on explicitly.
+
+    Examples
+    --------
+    >>> rng = seed_everything(0); first = torch.rand(3)
+    >>> rng = seed_everything(0); bool(torch.equal(first, torch.rand(3)))
+    True
+    >>> int(rng.integers(1000)) == int(np.random.default_rng(0).integers(1000))
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def get_device(prefer: str = "auto") -> torch.device:
+    """Choose where tensors live: CUDA when present (with ``prefer="auto"``), else the CPU.
+
+    The environment variable ``COSP_DEVICE`` (``cpu``, ``cuda`` or ``auto``) overrides ``prefer``,
+    so a lecturer can force the CPU on a machine that has a GPU.
+
+    Parameters
+    ----------
+    prefer : {"auto", "cpu", "cuda"}
+        ``"auto"`` picks CUDA if ``torch.cuda.is_available()``, else the CPU.
+
+    Returns
+    -------
+    torch.device
+
+    Examples
+    --------
+    >>> get_device("cpu")
+    device(type='cpu')
+    """
+    choice = os.environ.get("COSP_DEVICE", prefer)
+    if choice not in ("auto", "cpu", "cuda"):
+        source = "COSP_DEVICE" if "COSP_DEVICE" in os.environ else "prefer"
+        raise ValueError(f"{source} must be 'auto', 'cpu' or 'cuda', got {choice!r}")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for, but torch.cuda.is_available() is False")
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(choice)
+
+
+def _parse_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"COSP_SCALE must be a positive number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"COSP_SCALE must be a positive number, got {text!r}")
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def get_scale() -> float:
+    """The experiment scale: ``COSP_SCALE`` from the environment, read once (default 1).
+
+    Returns
+    -------
+    float
+        A positive number; 1 means lecture size.
+
+    Examples
+    --------
+    >>> get_scale() > 0
+    True
+    """
+    return _parse_scale(os.environ.get("COSP_SCALE", "1"))
+
+
+def scaled(n: int, minimum: int = 1, scale: float | None = None) -> int:
+    """Size an experiment: ``n`` at lecture scale, ``round(n * scale)`` otherwise, at least ``minimum``.
+
+    Parameters
+    ----------
+    n : int
+        The size at scale 1 (e.g. a number of samples or of training steps); ``n >= 1``.
+    minimum : int
+        The smallest size returned.
+    scale : float, optional
+        Defaults to :func:`get_scale`.
+
+    Examples
+    --------
+    >>> scaled(1000, scale=1)
+    1000
+    >>> scaled(1000, scale=0.001, minimum=10)
+    10
+    >>> scaled(300, scale=2.5)
+    750
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if minimum < 1:
+        raise ValueError(f"minimum must be >= 1, got {minimum}")
+    s = get_scale() if scale is None else float(scale)
+    if not math.isfinite(s) or s <= 0:
+        raise ValueError(f"scale must be a positive number, got {scale}")
+    return max(int(minimum), int(round(int(n) * s)))
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the main packages, for a notebook's set-up cell.
+
+    Examples
+    --------
+    >>> sorted(versions())[:2]
+    ['cosp_helpers', 'ipywidgets']
+    """
+    found = {"python": platform.python_version()}
+    for name in ("cosp_helpers",) + _PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

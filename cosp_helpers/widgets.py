@@ -1,0 +1,147 @@
+"""Interactive explorers: sliders that drive a plain, tested compute function and a plot.
+
+An :class:`Explorer` splits each widget into ``compute(**values) -> result``, a plain function that
+is unit-tested and timed (it must answer in well under 100 ms), and ``draw(result, ax)``, which only
+plots. A notebook shows the explorer, then calls ``explorer.show_static()`` (or ``draw(compute(...))``
+itself) so that a run without a live kernel -- a rendered page, a test -- still shows the figure.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import clear_output, display
+from matplotlib.axes import Axes
+
+__all__ = ["Explorer", "int_slider", "float_slider", "log_slider", "dropdown"]
+
+
+def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> widgets.IntSlider:
+    """An integer slider that updates only when released (so slow plots do not pile up)."""
+    return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description, continuous_update=False)
+
+
+def float_slider(description: str, value: float, min: float, max: float, step: float) -> widgets.FloatSlider:
+    """A float slider that updates only when released."""
+    return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description, continuous_update=False)
+
+
+def log_slider(description: str, value: float, min_exp: float, max_exp: float, step: float = 0.1) -> widgets.FloatLogSlider:
+    """A slider over ``10**min_exp .. 10**max_exp`` on a log scale."""
+    return widgets.FloatLogSlider(
+        value=value, base=10, min=min_exp, max=max_exp, step=step, description=description, continuous_update=False
+    )
+
+
+def dropdown(description: str, options: list[Any], value: Any = None) -> widgets.Dropdown:
+    """A drop-down list; ``options`` holds values or ``(label, value)`` pairs; the first is selected by default."""
+    if not options:
+        raise ValueError("options must hold at least one choice, got none")
+    extra = {} if value is None else {"value": value}
+    return widgets.Dropdown(options=options, description=description, **extra)
+
+
+class Explorer(widgets.VBox):
+    """Controls above a figure; moving a control recomputes and redraws.
+
+    Parameters
+    ----------
+    name : str
+        A short name, used in timing reports.
+    compute : callable
+        ``compute(**values) -> result``, where ``values`` maps each control's name to its value.
+    draw : callable
+        ``draw(result, ax) -> None``; it must draw on the Axes it is given.
+    controls : dict of str to ipywidgets.ValueWidget
+        The keyword names of ``compute`` and their widgets.
+    figsize : tuple of float
+        Size of the figure drawn at each update.
+
+    Examples
+    --------
+    >>> ex = Explorer("square", lambda a: a * a, lambda r, ax: ax.plot([0, r]), {"a": int_slider("a", 3, 0, 9)})
+    >>> ex.values(), ex.compute(**ex.values())
+    ({'a': 3}, 9)
+    >>> ex.time_compute(repeats=3) < 0.1
+    True
+    """
+
+    def __init__(
+        self,
+        name: str,
+        compute: Callable[..., Any],
+        draw: Callable[[Any, Axes], None],
+        controls: dict[str, widgets.ValueWidget],
+        figsize: tuple[float, float] = (8.0, 4.5),
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        if not callable(compute) or not callable(draw):
+            raise TypeError("compute and draw must be callable")
+        if not controls:
+            raise ValueError("controls must hold at least one widget, got none")
+        for key, control in controls.items():
+            if not isinstance(control, widgets.ValueWidget):
+                raise TypeError(f"control {key!r} must be an ipywidgets value widget, got {type(control).__name__}")
+        self.name = name
+        self.compute = compute
+        self.draw = draw
+        self.controls = dict(controls)
+        self.figsize = figsize
+        self.output = widgets.Output()
+        self.last_seconds = float("nan")
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self._drawn = False
+        super().__init__([widgets.HBox(list(self.controls.values())), self.output])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if not self._drawn:  # draw the first figure when the explorer is first shown
+            self.update()
+        return super()._repr_mimebundle_(**kwargs)
+
+    def values(self) -> dict[str, Any]:
+        """The controls' current values, by keyword name."""
+        return {key: control.value for key, control in self.controls.items()}
+
+    def render(self) -> plt.Figure:
+        """Compute at the current values and draw on a new figure; return the figure."""
+        start = time.perf_counter()
+        result = self.compute(**self.values())
+        self.last_seconds = time.perf_counter() - start
+        fig, ax = plt.subplots(figsize=self.figsize)
+        self.draw(result, ax)
+        return fig
+
+    def update(self) -> None:
+        """Redraw inside the widget's output area."""
+        self._drawn = True
+        with self.output:
+            clear_output(wait=True)
+            fig = self.render()
+            display(fig)
+            plt.close(fig)
+
+    def show_static(self) -> None:
+        """Show the figure once at the current values, outside the widget (the static fallback)."""
+        fig = self.render()
+        display(fig)
+        plt.close(fig)
+
+    def time_compute(self, repeats: int = 20) -> float:
+        """Median wall time, in seconds, of one ``compute`` call at the current values."""
+        if repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {repeats}")
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            self.compute(**self.values())
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.update()

@@ -1,0 +1,162 @@
+"""Structure of every notebook in notebooks/: the anatomy that DESIGN calls for, checked statically.
+
+Running the notebooks is nbval's job (the same test command collects notebooks/); these tests check
+what can be seen without running them: no stored outputs, the required sections, the public API
+only, at least one checked result, exercises with hidden solutions that call their self-check, and
+a static fallback after every widget.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import cosp_helpers as cosp
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REQUIRED_HEADINGS = ("## Set-up", "## Exercises", "## Key takeaways", "## References", "## Where next")
+EXERCISE_TAGS = {"exercise", "self-check", "solution"}
+
+
+def _load(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _code(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _tags(cell: nbformat.NotebookNode) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _headings(nb: nbformat.NotebookNode) -> list[str]:
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines += [line.strip() for line in cell.source.splitlines() if line.startswith("#")]
+    return lines
+
+
+def _info(path: Path) -> cosp.NotebookInfo:
+    match = re.fullmatch(r"(\d\d)_(\w+)\.ipynb", path.name)
+    assert match, f"{path.name} is not named NN_slug.ipynb"
+    info = cosp.COURSE[int(match.group(1))]
+    assert cosp.notebook_filename(info) == path.name, f"{path.name} does not match the course table"
+    return info
+
+
+def test_the_first_two_notebooks_exist() -> None:
+    names = {p.name for p in NOTEBOOKS}
+    assert {"00_start_here.ipynb", "01_curse_of_dimensionality.ipynb"} <= names
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request: pytest.FixtureRequest) -> tuple[Path, nbformat.NotebookNode]:
+    path = request.param
+    nb = _load(path)
+    nbformat.validate(nb)
+    return path, nb
+
+
+def test_no_stored_outputs(notebook) -> None:
+    path, nb = notebook
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts; clear them before committing"
+
+
+def test_kernel_is_python3(notebook) -> None:
+    path, nb = notebook
+    assert nb.metadata["kernelspec"]["name"] == "python3", path.name
+
+
+def test_title_and_front_matter(notebook) -> None:
+    path, nb = notebook
+    info = _info(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    assert first.source.startswith(f"# {info.number:02d} · {info.title}"), f"{path.name}: title must be '# {info.number:02d} · {info.title}'"
+    for part in ("**Learning objectives.**", "**Prerequisites.**", "**Sources.**"):
+        assert part in first.source, f"{path.name}: the first cell lacks {part}"
+
+
+def test_required_sections_in_order(notebook) -> None:
+    path, nb = notebook
+    headings = _headings(nb)
+    positions = []
+    for wanted in REQUIRED_HEADINGS:
+        found = [i for i, h in enumerate(headings) if h == wanted]
+        assert found, f"{path.name}: missing the heading {wanted!r}"
+        positions.append(found[0])
+    assert positions == sorted(positions), f"{path.name}: sections out of order: {REQUIRED_HEADINGS}"
+
+
+def test_setup_cell_imports_and_seeds(notebook) -> None:
+    path, nb = notebook
+    setup = _code(nb)[0].source
+    assert "import cosp_helpers as cosp" in setup, f"{path.name}: the set-up cell must import cosp_helpers as cosp"
+    assert "cosp.seed_everything(" in setup, f"{path.name}: the set-up cell must seed once"
+    assert "cosp.versions()" in setup, f"{path.name}: the set-up cell must print versions"
+    seeds = sum(c.source.count("seed_everything(") for c in _code(nb))
+    assert seeds == 1, f"{path.name}: seed once, in the set-up cell (found {seeds} calls)"
+
+
+def test_only_the_public_api(notebook) -> None:
+    path, nb = notebook
+    public = set(cosp.__all__)
+    for cell in _code(nb):
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cosp_helpers"):
+                pytest.fail(f"{path.name}: `from {node.module} import ...`; use `import cosp_helpers as cosp`")
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("cosp_helpers"):
+                        assert alias.name == "cosp_helpers" and alias.asname == "cosp", f"{path.name}: import {alias.name}"
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "cosp":
+                assert node.attr in public, f"{path.name}: cosp.{node.attr} is not in cosp_helpers.__all__"
+
+
+def test_at_least_one_checked_result(notebook) -> None:
+    path, nb = notebook
+    body = [c for c in _code(nb) if not (_tags(c) & EXERCISE_TAGS)]
+    asserts = sum(isinstance(n, ast.Assert) for c in body for n in ast.walk(ast.parse(c.source)))
+    assert asserts >= 1, f"{path.name}: no assert outside the exercises"
+
+
+def test_exercises_have_self_checks_and_hidden_solutions(notebook) -> None:
+    path, nb = notebook
+    cells = nb.cells
+    starts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("### Exercise")]
+    assert 2 <= len(starts) <= 4, f"{path.name}: {len(starts)} exercises; the anatomy asks for 2-4"
+    for n, start in enumerate(starts, 1):
+        assert cells[start].source.startswith(f"### Exercise {n}:"), f"{path.name}: exercises must be numbered 1, 2, ..."
+        stop = starts[n] if n < len(starts) else len(cells)
+        code = [c for c in cells[start:stop] if c.cell_type == "code"]
+        by_tag = {tag: [c for c in code if tag in _tags(c)] for tag in EXERCISE_TAGS}
+        for tag, found in by_tag.items():
+            assert len(found) == 1, f"{path.name}, exercise {n}: expected one cell tagged {tag!r}, got {len(found)}"
+        learner, check, solution = by_tag["exercise"][0], by_tag["self-check"][0], by_tag["solution"][0]
+        assert re.search(r"^answer = None", learner.source, re.M), f"{path.name}, exercise {n}: the work cell must run as given"
+        assert "check_answer(" in check.source or "NOT_ANSWERED" in check.source, f"{path.name}, exercise {n}: no self-check"
+        assert "check_answer(" in solution.source, f"{path.name}, exercise {n}: the solution must pass through check_answer"
+        assert solution.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}, exercise {n}: hide the solution"
+        order = [code.index(learner), code.index(check), code.index(solution)]
+        assert order == sorted(order), f"{path.name}, exercise {n}: cells must go work, self-check, solution"
+
+
+def test_every_widget_has_a_static_fallback(notebook) -> None:
+    path, nb = notebook
+    code = _code(nb)
+    built = [i for i, c in enumerate(code) if "cosp.Explorer(" in c.source]
+    assert built, f"{path.name}: the anatomy asks for at least one widget"
+    for i in built:
+        name = re.search(r"^(\w+)\s*=\s*cosp\.Explorer\(", code[i].source, re.M)
+        assert name, f"{path.name}: assign the explorer to a variable so that it can be timed and redrawn"
+        following = code[i + 1].source if i + 1 < len(code) else ""
+        assert f"{name.group(1)}.show_static()" in following, f"{path.name}: follow {name.group(1)} with a static call"

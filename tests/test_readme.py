@@ -1,0 +1,63 @@
+"""The README promises two commands, a notebook map and a Binder badge; check they match the repository."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cosp_helpers as cosp
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+TEST_COMMAND = ".venv/bin/python -m pytest"
+
+
+def _section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.M | re.S)
+    assert match, f"README has no section '## {title}'"
+    return match.group(1)
+
+
+def _bash_blocks(text: str) -> list[str]:
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", text, re.S)]
+
+
+def test_set_up_is_exactly_two_commands() -> None:
+    blocks = _bash_blocks(_section("Set-up: two commands"))
+    assert len(blocks) == 2, blocks
+    install, test = blocks
+    assert "\n" not in install and "\n" not in test, "each command must be a single line"
+    assert install.startswith("python3.11 -m venv .venv && ")
+    assert ".venv/bin/pip install -r requirements.txt" in install
+    assert install.endswith(".venv/bin/jupyter lab notebooks/00_start_here.ipynb")
+    assert test == TEST_COMMAND
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.strip() for line in ci.splitlines()]
+    assert TEST_COMMAND in lines, ".ci/run must run the README's test command as a line of its own"
+    assert ".venv/bin/python -m pip install" in ci and "-r requirements.txt" in ci
+
+
+def test_notebook_map_lists_every_notebook_with_a_run_time() -> None:
+    table = _section("Notebook map")
+    available = cosp.available_notebooks(ROOT / "notebooks")
+    for number in available:
+        info = cosp.COURSE[number]
+        row = re.search(rf"^\| {number:02d} \| \[{re.escape(info.title)}\]\(notebooks/{cosp.notebook_filename(info)}\) \|.*\| (\d+) s \|$", table, re.M)
+        assert row, f"the notebook map lacks a row (with a run time) for {cosp.notebook_filename(info)}"
+    flat = " ".join(table.split())  # the list of notebooks in preparation wraps across lines
+    for info in cosp.COURSE:
+        if info.number not in available:
+            assert f"{info.number:02d} {info.title}" in flat, f"'{info.number:02d} {info.title}' missing from 'In preparation'"
+
+
+def test_binder_badge_opens_the_first_notebook() -> None:
+    badge = re.search(r"\(https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/HEAD\?labpath=notebooks%2F00_start_here\.ipynb\)", README)
+    assert badge, "the README needs a Launch-on-Binder badge opening notebooks/00_start_here.ipynb"
+
+
+def test_local_links_exist() -> None:
+    for target in re.findall(r"\]\((?!https?://)([^)#]+)\)", README):
+        assert (ROOT / target).exists(), f"README links to {target}, which does not exist"

@@ -1,0 +1,238 @@
+"""Tests for cosp_helpers.runtime: seeding, device choice, the COSP_SCALE knob, versions."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from cosp_helpers import runtime
+from cosp_helpers.runtime import get_device, get_scale, scaled, seed_everything, versions
+
+
+@pytest.fixture
+def fresh_scale():
+    """Clear get_scale's cache before and after the test, so COSP_SCALE is read anew."""
+    get_scale.cache_clear()
+    yield
+    get_scale.cache_clear()
+
+
+# --- seed_everything ---------------------------------------------------------------------------
+
+
+def _draw_all() -> tuple[float, float, list[float]]:
+    return random.random(), float(np.random.random()), torch.rand(3).tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**40, np.int64(12)])
+def test_seed_everything_makes_every_stream_reproducible(seed):
+    rng = seed_everything(seed)
+    first = _draw_all()
+    first_rng = rng.random(4)
+    rng = seed_everything(seed)
+    assert _draw_all() == first
+    np.testing.assert_array_equal(rng.random(4), first_rng)
+
+
+def test_seed_everything_returns_default_rng_of_seed():
+    rng = seed_everything(5)
+    assert isinstance(rng, np.random.Generator)
+    np.testing.assert_array_equal(rng.random(5), np.random.default_rng(5).random(5))
+
+
+def test_seed_everything_different_seeds_give_different_streams():
+    seed_everything(1)
+    a = _draw_all()
+    seed_everything(2)
+    b = _draw_all()
+    assert a[0] != b[0] and a[1] != b[1] and a[2] != b[2]
+
+
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        (-1, ValueError, "seed must be >= 0"),
+        (1.0, TypeError, "seed must be an int"),
+        (True, TypeError, "seed must be an int"),
+        ("3", TypeError, "seed must be an int"),
+        (None, TypeError, "seed must be an int"),
+    ],
+)
+def test_seed_everything_rejects_bad_seeds(seed, error, match):
+    with pytest.raises(error, match=match):
+        seed_everything(seed)
+
+
+# --- get_device --------------------------------------------------------------------------------
+
+
+def test_get_device_cpu(monkeypatch):
+    monkeypatch.delenv("COSP_DEVICE", raising=False)
+    assert get_device("cpu") == torch.device("cpu")
+
+
+def test_get_device_auto_follows_cuda_availability(monkeypatch):
+    monkeypatch.delenv("COSP_DEVICE", raising=False)
+    for available, expected in ((False, "cpu"), (True, "cuda")):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda available=available: available)
+        assert get_device() == torch.device(expected)
+        assert get_device("auto") == torch.device(expected)
+
+
+@pytest.mark.parametrize("env, prefer", [("cpu", "cuda"), ("cpu", "auto"), ("auto", "cuda")])
+def test_get_device_env_overrides_prefer(monkeypatch, env, prefer):
+    monkeypatch.setenv("COSP_DEVICE", env)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_device(prefer) == torch.device("cpu")
+
+
+def test_get_device_env_cuda_when_available(monkeypatch):
+    monkeypatch.setenv("COSP_DEVICE", "cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_device("cpu") == torch.device("cuda")
+
+
+@pytest.mark.parametrize("use_env", [True, False])
+def test_get_device_cuda_unavailable_raises(monkeypatch, use_env):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    if use_env:
+        monkeypatch.setenv("COSP_DEVICE", "cuda")
+    else:
+        monkeypatch.delenv("COSP_DEVICE", raising=False)
+    with pytest.raises(ValueError, match="cuda"):
+        get_device("cuda")
+
+
+def test_get_device_bad_env_value_names_the_variable(monkeypatch):
+    monkeypatch.setenv("COSP_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="COSP_DEVICE must be 'auto', 'cpu' or 'cuda', got 'gpu'"):
+        get_device()
+
+
+@pytest.mark.parametrize("prefer", ["gpu", "CPU", ""])
+def test_get_device_bad_prefer_names_the_argument(monkeypatch, prefer):
+    monkeypatch.delenv("COSP_DEVICE", raising=False)
+    with pytest.raises(ValueError, match="prefer must be 'auto', 'cpu' or 'cuda'"):
+        get_device(prefer)
+
+
+# --- get_scale ---------------------------------------------------------------------------------
+
+
+def test_get_scale_default_is_one(monkeypatch, fresh_scale):
+    monkeypatch.delenv("COSP_SCALE", raising=False)
+    assert get_scale() == 1.0
+
+
+@pytest.mark.parametrize("text, value", [("1", 1.0), ("4", 4.0), ("0.25", 0.25), (" 2.5 ", 2.5), ("1e1", 10.0)])
+def test_get_scale_reads_environment(monkeypatch, fresh_scale, text, value):
+    monkeypatch.setenv("COSP_SCALE", text)
+    assert get_scale() == value
+
+
+def test_get_scale_is_read_once(monkeypatch, fresh_scale):
+    monkeypatch.setenv("COSP_SCALE", "3")
+    assert get_scale() == 3.0
+    monkeypatch.setenv("COSP_SCALE", "5")
+    assert get_scale() == 3.0  # cached until cache_clear
+    get_scale.cache_clear()
+    assert get_scale() == 5.0
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "inf", "nan", "-inf", ""])
+def test_get_scale_rejects_bad_values(monkeypatch, fresh_scale, text):
+    monkeypatch.setenv("COSP_SCALE", text)
+    with pytest.raises(ValueError, match="COSP_SCALE must be a positive number"):
+        get_scale()
+
+
+# --- scaled ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "n, minimum, scale, expected",
+    [
+        (1000, 1, 1.0, 1000),
+        (300, 1, 2.5, 750),
+        (3, 1, 0.5, 2),  # round(1.5) == 2 (round half to even)
+        (5, 1, 0.5, 2),  # round(2.5) == 2 (round half to even)
+        (7, 1, 1 / 3, 2),  # round(2.333...)
+        (1000, 10, 0.001, 10),  # the minimum wins
+        (1000, 1, 1e-9, 1),
+        (np.int64(40), 1, 2, 80),
+    ],
+)
+def test_scaled_rounds_and_applies_minimum(n, minimum, scale, expected):
+    out = scaled(n, minimum=minimum, scale=scale)
+    assert out == expected and type(out) is int
+
+
+def test_scaled_uses_get_scale_by_default(monkeypatch, fresh_scale):
+    monkeypatch.setenv("COSP_SCALE", "4")
+    assert scaled(250) == 1000
+    monkeypatch.setenv("COSP_SCALE", "1")
+    get_scale.cache_clear()
+    assert scaled(250) == 250
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n": 0}, ValueError, "n must be >= 1"),
+        ({"n": -5}, ValueError, "n must be >= 1"),
+        ({"n": 10.0}, TypeError, "n must be an int"),
+        ({"n": True}, TypeError, "n must be an int"),
+        ({"n": "10"}, TypeError, "n must be an int"),
+        ({"n": 10, "minimum": 0}, ValueError, "minimum must be >= 1"),
+        ({"n": 10, "scale": 0}, ValueError, "scale must be"),
+        ({"n": 10, "scale": -2.0}, ValueError, "scale must be"),
+        ({"n": 10, "scale": float("inf")}, ValueError, "scale must be"),
+        ({"n": 10, "scale": float("nan")}, ValueError, "scale must be"),
+    ],
+)
+def test_scaled_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        scaled(**kwargs)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="scaled() does not type-check minimum and scale: bools are accepted, a float minimum is "
+    "truncated silently, and scale='abc' raises float()'s message, which does not name 'scale'",
+)
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n": 10, "minimum": True}, TypeError, "minimum must be an int"),
+        ({"n": 10, "minimum": 2.5}, TypeError, "minimum must be an int"),
+        ({"n": 10, "scale": True}, TypeError, "scale must be a real number"),
+        ({"n": 10, "scale": "abc"}, TypeError, "scale must be a real number"),
+    ],
+)
+def test_scaled_type_checks_minimum_and_scale(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        scaled(**kwargs)
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+def test_versions_keys_and_values():
+    found = versions()
+    assert set(found) == {"python", "cosp_helpers", *runtime._PACKAGES}
+    assert all(isinstance(v, str) and v for v in found.values())
+    assert found["numpy"] == np.__version__
+    assert found["torch"] == torch.__version__
+    import platform
+
+    assert found["python"] == platform.python_version()
+
+
+def test_versions_reports_missing_packages(monkeypatch):
+    monkeypatch.setattr(runtime, "_PACKAGES", ("numpy", "surely_not_an_installed_package_xyz"))
+    found = versions()
+    assert found["surely_not_an_installed_package_xyz"] == "not installed"
+    assert found["numpy"] == np.__version__
