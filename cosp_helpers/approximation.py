@@ -43,7 +43,14 @@ _FD_STEP = 1e-5  # central differences: truncation ~ f''' * 1e-10, round-off ~ 1
 
 
 class Approximant(NamedTuple):
-    """An approximation of a target: how to evaluate it, and how many numbers define it."""
+    """An approximation of a target: how to evaluate it, and how many numbers define it.
+
+    Examples
+    --------
+    >>> ap = Approximant(predict=lambda x: np.zeros(len(x)), n_params=0)
+    >>> ap.predict(np.ones((3, 2))).tolist(), ap.n_params
+    ([0.0, 0.0, 0.0], 0)
+    """
 
     predict: Callable[[np.ndarray], np.ndarray]  # (n, d) -> (n,)
     n_params: int
@@ -147,7 +154,14 @@ def smooth_target(d: int, seed: int | np.random.Generator = 0) -> Target:
 
 
 class ApproximationResult(NamedTuple):
-    """Errors of one approximant family at several sizes (arrays are aligned, one entry per size)."""
+    """Errors of one approximant family at several sizes (arrays are aligned, one entry per size).
+
+    Examples
+    --------
+    >>> res = run_approximation_experiment(lambda x: x[:, 0], 1, piecewise_constant, [4, 8], n_test=1000)
+    >>> res.sizes.tolist(), res.n_params.tolist(), bool(np.all(res.max_error <= 1 / (2 * res.sizes)))
+    ([4, 8], [4, 8], True)
+    """
 
     d: int
     sizes: np.ndarray
@@ -193,6 +207,8 @@ def run_approximation_experiment(
     >>> res.n_params.tolist(), bool(res.rms_error[1] < res.rms_error[0])
     ([10, 20], True)
     """
+    if not callable(f):
+        raise TypeError(f"f must be callable (points (n, d) -> values (n,)), got {type(f).__name__}")
     d = check_int("d", d, minimum=1)
     n_test = check_int("n_test", n_test, minimum=1)
     if not callable(build):

@@ -31,7 +31,13 @@ __all__ = [
 
 
 class NotebookInfo(NamedTuple):
-    """One notebook of the course."""
+    """One notebook of the course.
+
+    Examples
+    --------
+    >>> COURSE[4].title, COURSE[4].prerequisites
+    ('Deep vs shallow networks', (1, 3))
+    """
 
     number: int
     slug: str
@@ -175,7 +181,8 @@ def draw_course_map(graph: nx.DiGraph | None = None, highlight: Iterable[int] = 
     colours = ["#0072B2" if n in ready else "#CCCCCC" for n in notebooks]
     nx.draw_networkx_nodes(g, pos, nodelist=notebooks, node_color=colours, node_size=260, ax=ax)
     nx.draw_networkx_nodes(g, pos, nodelist=concepts, node_color="#E69F00", node_shape="s", node_size=320, ax=ax)
-    marked = [n for n in notebooks if n in set(highlight)]
+    highlight = set(highlight)  # may be a one-shot iterator
+    marked = [n for n in notebooks if n in highlight]
     if marked:
         prereq = [(u, v) for u, v, kind in g.edges(data="kind") if kind == "prerequisite" and u in marked and v in marked]
         nx.draw_networkx_edges(

@@ -92,7 +92,7 @@ def grid_cells(eps: float, d: int) -> int:
     """
     eps = check_open_interval("eps", eps, 0.0, 1.0, closed_right=True)
     d = check_int("d", d, minimum=1)
-    per_axis = math.ceil(1.0 / eps - 1e-9)  # 1/0.1 is 10.000000000000002 in floating point
+    per_axis = math.ceil(1.0 / eps - 1e-9)  # e.g. 1 / (1 - 0.9) is 10.000000000000002 in floating point
     return per_axis**d
 
 
@@ -218,7 +218,13 @@ def relative_contrast(distances: np.ndarray) -> float:
 
 
 class DistanceStats(NamedTuple):
-    """Distances from random queries to random points in ``[0, 1]^d``."""
+    """Distances from random queries to random points in ``[0, 1]^d`` (see :func:`distance_statistics`).
+
+    Examples
+    --------
+    >>> DistanceStats(d=2, mean=0.5, cv=0.4, contrast=10.0).cv
+    0.4
+    """
 
     d: int
     mean: float  # mean distance
@@ -248,7 +254,14 @@ def distance_statistics(d: int, n_points: int = 1000, n_queries: int = 20, seed:
 
 
 class BallEstimate(NamedTuple):
-    """Monte Carlo estimates, with standard errors, of the ball/cube ratio and the shell fraction."""
+    """Monte Carlo estimates, with standard errors, of the ball/cube ratio and the shell fraction.
+
+    Examples
+    --------
+    >>> est = monte_carlo_ball(1, eps=0.5, n_samples=1000)
+    >>> est.ratio, est.ratio_se, est.hits  # in d = 1 the "ball" [-1, 1] is the whole cube
+    (1.0, 0.0, 1000)
+    """
 
     d: int
     ratio: float

@@ -57,18 +57,20 @@ def check_answer(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 0
     if answer is None:
         return NOT_ANSWERED
     both_ints = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (answer, expected))
-    numeric = not both_ints and isinstance(expected, (numbers.Number, np.ndarray, list, tuple)) and not isinstance(expected, bool)
-    if numeric:
-        got = np.asarray(answer, dtype=float) if _is_numeric(answer) else None
-        want = np.asarray(expected, dtype=float)
-        if got is None:
+    want = None if both_ints or isinstance(expected, (bool, str)) else _as_floats(expected)
+    if want is not None:
+        got = _as_floats(answer)
+        if got is None or not np.all(np.isfinite(got)):
             raise AssertionError(f"Not quite: expected a number or an array of numbers, got {type(answer).__name__}.")
         if got.shape != want.shape:
             raise AssertionError(f"Not quite: expected shape {want.shape}, got shape {got.shape}.")
         ok = bool(np.allclose(got, want, rtol=rtol, atol=atol))
         detail = f"within rtol={rtol:g}, atol={atol:g} of the expected value"
-    else:
-        ok = bool(answer == expected)
+    else:  # exact integers (possibly huge), strings, and anything not numeric
+        try:
+            ok = bool(answer == expected)
+        except ValueError:  # e.g. an array compared with a non-array
+            ok = False
         detail = "equal to the expected value"
     if not ok:
         raise AssertionError(f"Not quite: got {_show(answer)}, which is not {detail}." + (f" Hint: {hint}" if hint else ""))
@@ -83,9 +85,11 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _is_numeric(value: Any) -> bool:
+def _as_floats(value: Any) -> np.ndarray | None:
+    """``value`` as a float array, or None if it is not numbers (or too large for a float)."""
+    if isinstance(value, (bool, str)):
+        return None
     try:
-        arr = np.asarray(value, dtype=float)
+        return np.asarray(value, dtype=float)
     except (TypeError, ValueError, OverflowError):
-        return False
-    return bool(np.all(np.isfinite(arr)))
+        return None

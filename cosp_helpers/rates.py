@@ -15,7 +15,14 @@ __all__ = ["SlopeFit", "fit_loglog_slope"]
 
 
 class SlopeFit(NamedTuple):
-    """``log y = intercept + slope * log x`` (natural logarithms)."""
+    """``log y = intercept + slope * log x`` (natural logarithms).
+
+    Examples
+    --------
+    >>> fit = SlopeFit(slope=-0.5, intercept=0.0, stderr=0.0, r2=1.0)
+    >>> fit.predict([4.0, 100.0]).tolist()
+    [0.5, 0.1]
+    """
 
     slope: float
     intercept: float
@@ -57,7 +64,7 @@ def fit_loglog_slope(x: np.ndarray, y: np.ndarray) -> SlopeFit:
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same shape, got {x.shape} and {y.shape}")
     if x.size < 2:
-        raise ValueError(f"need at least 2 points to fit a slope, got {x.size}")
+        raise ValueError(f"x and y must hold at least 2 points to fit a slope, got {x.size}")
     lx, ly = np.log(x), np.log(y)
     if np.ptp(lx) == 0:
         raise ValueError("x values are all equal: the slope is undefined")

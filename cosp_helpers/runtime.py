@@ -20,6 +20,8 @@ from importlib import metadata
 import numpy as np
 import torch
 
+from ._checks import check_int, check_positive
+
 __all__ = ["seed_everything", "get_device", "get_scale", "scaled", "versions"]
 
 _PACKAGES = ("numpy", "torch", "matplotlib", "networkx", "ipywidgets")
@@ -48,11 +50,7 @@ def seed_everything(seed: int) -> np.random.Generator:
     >>> int(rng.integers(1000)) == int(np.random.default_rng(0).integers(1000))
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    seed = int(seed)
+    seed = check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -138,16 +136,10 @@ def scaled(n: int, minimum: int = 1, scale: float | None = None) -> int:
     >>> scaled(300, scale=2.5)
     750
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    if minimum < 1:
-        raise ValueError(f"minimum must be >= 1, got {minimum}")
-    s = get_scale() if scale is None else float(scale)
-    if not math.isfinite(s) or s <= 0:
-        raise ValueError(f"scale must be a positive number, got {scale}")
-    return max(int(minimum), int(round(int(n) * s)))
+    n = check_int("n", n, minimum=1)
+    minimum = check_int("minimum", minimum, minimum=1)
+    s = get_scale() if scale is None else check_positive("scale", scale)
+    return max(minimum, int(round(n * s)))
 
 
 def versions() -> dict[str, str]:
@@ -164,4 +156,6 @@ def versions() -> dict[str, str]:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
+    if "torch" in found:
+        found["torch"] = torch.__version__  # includes the build, e.g. "+cpu" or "+cu130"
     return found

@@ -17,28 +17,54 @@ import matplotlib.pyplot as plt
 from IPython.display import clear_output, display
 from matplotlib.axes import Axes
 
+from ._checks import check_int
+
 __all__ = ["Explorer", "int_slider", "float_slider", "log_slider", "dropdown"]
 
 
 def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> widgets.IntSlider:
-    """An integer slider that updates only when released (so slow plots do not pile up)."""
+    """An integer slider that updates only when released (so slow plots do not pile up).
+
+    Examples
+    --------
+    >>> s = int_slider("d", 3, 1, 10); (s.value, s.max, s.continuous_update)
+    (3, 10, False)
+    """
     return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description, continuous_update=False)
 
 
 def float_slider(description: str, value: float, min: float, max: float, step: float) -> widgets.FloatSlider:
-    """A float slider that updates only when released."""
+    """A float slider that updates only when released.
+
+    Examples
+    --------
+    >>> float_slider("eta", 0.1, 0.0, 0.5, 0.01).value
+    0.1
+    """
     return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description, continuous_update=False)
 
 
 def log_slider(description: str, value: float, min_exp: float, max_exp: float, step: float = 0.1) -> widgets.FloatLogSlider:
-    """A slider over ``10**min_exp .. 10**max_exp`` on a log scale."""
+    """A slider over ``10**min_exp .. 10**max_exp`` on a log scale.
+
+    Examples
+    --------
+    >>> s = log_slider("eps", 0.01, -3, 0); (s.value, s.min, s.max)
+    (0.01, -3.0, 0.0)
+    """
     return widgets.FloatLogSlider(
         value=value, base=10, min=min_exp, max=max_exp, step=step, description=description, continuous_update=False
     )
 
 
 def dropdown(description: str, options: list[Any], value: Any = None) -> widgets.Dropdown:
-    """A drop-down list; ``options`` holds values or ``(label, value)`` pairs; the first is selected by default."""
+    """A drop-down list; ``options`` holds values or ``(label, value)`` pairs; the first is selected by default.
+
+    Examples
+    --------
+    >>> dropdown("notebook", [("00 Start here", 0), ("01 The curse", 1)]).value
+    0
+    """
     if not options:
         raise ValueError("options must hold at least one choice, got none")
     extra = {} if value is None else {"value": value}
@@ -134,8 +160,7 @@ class Explorer(widgets.VBox):
 
     def time_compute(self, repeats: int = 20) -> float:
         """Median wall time, in seconds, of one ``compute`` call at the current values."""
-        if repeats < 1:
-            raise ValueError(f"repeats must be >= 1, got {repeats}")
+        repeats = check_int("repeats", repeats, minimum=1)
         times = []
         for _ in range(repeats):
             start = time.perf_counter()

@@ -120,7 +120,9 @@ def test_plot_loglog_rejects_non_axes():
         plot_loglog([1, 2], [1, 2], ax="not an axes")
 
 
-@pytest.mark.parametrize("slope, text, expected", [(-0.5, None, "slope -0.50"), (2.0, None, "slope 2.00"), (-1.0, "N^-1", "N^-1")])
+@pytest.mark.parametrize(
+    "slope, text, expected", [(-0.5, None, "slope -0.50"), (2.0, None, "slope 2.00"), (-1.0, "N^-1", "N^-1")]
+)
 def test_annotate_slope(slope, text, expected):
     ax = get_ax()
     out = annotate_slope(ax, 10.0, 0.5, slope, text=text)

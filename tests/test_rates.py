@@ -102,8 +102,8 @@ def test_predict_inverts_the_fit():
         ([1.0, 2.0], [1.0, math.nan], "y must hold positive finite values"),
         ([1.0, 2.0], [-1.0, 2.0], "y must hold positive finite values"),
         ([1.0, 2.0, 3.0], [1.0, 2.0], r"x and y must have the same shape, got \(3,\) and \(2,\)"),
-        ([1.0], [1.0], "need at least 2 points"),
-        ([], [], "need at least 2 points"),
+        ([1.0], [1.0], "at least 2 points"),
+        ([], [], "at least 2 points"),
         ([2.0, 2.0, 2.0], [1.0, 2.0, 3.0], "x values are all equal"),
     ],
 )

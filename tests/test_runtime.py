@@ -198,11 +198,6 @@ def test_scaled_rejects_bad_arguments(kwargs, error, match):
         scaled(**kwargs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scaled() does not type-check minimum and scale: bools are accepted, a float minimum is "
-    "truncated silently, and scale='abc' raises float()'s message, which does not name 'scale'",
-)
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
