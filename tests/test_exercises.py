@@ -116,3 +116,9 @@ def test_sequences_of_non_numbers_are_compared_with_equality(expected):
     assert check_answer(type(expected)(expected), expected).startswith("Correct")
     with pytest.raises(AssertionError, match="Not quite"):
         check_answer(type(expected)(["x", "y"]), expected)
+
+
+def test_an_array_compared_with_a_non_numeric_answer_is_wrong_not_an_error():
+    # numpy compares element-wise and bool() of the result raises ValueError; that must read as "wrong"
+    with pytest.raises(AssertionError, match="not equal to the expected value"):
+        check_answer(np.array([1, 2]), "ab")
