@@ -119,7 +119,6 @@ class Explorer(widgets.VBox):
         self.controls = dict(controls)
         self.figsize = figsize
         self.output = widgets.Output()
-        self.last_seconds = float("nan")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self._drawn = False
@@ -136,9 +135,7 @@ class Explorer(widgets.VBox):
 
     def render(self) -> plt.Figure:
         """Compute at the current values and draw on a new figure; return the figure."""
-        start = time.perf_counter()
         result = self.compute(**self.values())
-        self.last_seconds = time.perf_counter() - start
         fig, ax = plt.subplots(figsize=self.figsize)
         self.draw(result, ax)
         return fig

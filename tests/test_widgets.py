@@ -117,7 +117,6 @@ def test_explorer_render_returns_a_figure_drawn_by_draw():
     (ax,) = fig.axes
     assert rec.drawn_on == [ax] and isinstance(ax, Axes)
     assert ax.get_lines()[0].get_ydata().tolist() == [0, 6.0]
-    assert ex.last_seconds >= 0
 
 
 def test_explorer_update_draws_into_its_output_and_closes_the_figure(shown):
