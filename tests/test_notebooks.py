@@ -160,3 +160,15 @@ def test_every_widget_has_a_static_fallback(notebook) -> None:
         assert name, f"{path.name}: assign the explorer to a variable so that it can be timed and redrawn"
         following = code[i + 1].source if i + 1 < len(code) else ""
         assert f"{name.group(1)}.show_static()" in following, f"{path.name}: follow {name.group(1)} with a static call"
+
+
+def test_links_to_notebooks_resolve_or_say_in_preparation(notebook) -> None:
+    path, nb = notebook
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            for target in re.findall(r"\]\(([^)#]+\.ipynb)\)", line):
+                assert target in {cosp.notebook_filename(info) for info in cosp.COURSE}, f"{path.name}: link to {target}"
+                if not (path.parent / target).exists():
+                    assert "(in preparation)" in line, f"{path.name}: {target} does not exist yet; say '(in preparation)'"
