@@ -61,9 +61,13 @@ def _cell_centres(x: np.ndarray, k: int) -> np.ndarray:
     return (idx + 0.5) / k
 
 
-def _check_builder_args(f: Target, d: int, k: int) -> tuple[int, int]:
+def _check_target(f: Target) -> None:
     if not callable(f):
         raise TypeError(f"f must be callable (points (n, d) -> values (n,)), got {type(f).__name__}")
+
+
+def _check_builder_args(f: Target, d: int, k: int) -> tuple[int, int]:
+    _check_target(f)
     return check_int("d", d, minimum=1), check_int("k", k, minimum=1)
 
 
@@ -207,8 +211,7 @@ def run_approximation_experiment(
     >>> res.n_params.tolist(), bool(res.rms_error[1] < res.rms_error[0])
     ([10, 20], True)
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable (points (n, d) -> values (n,)), got {type(f).__name__}")
+    _check_target(f)
     d = check_int("d", d, minimum=1)
     n_test = check_int("n_test", n_test, minimum=1)
     if not callable(build):

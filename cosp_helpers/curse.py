@@ -35,7 +35,8 @@ __all__ = [
     "curse_summary",
 ]
 
-PROTONS_LOG10 = 80  # about 10^80 protons in the observable universe (memo 6.3.1)
+def _cells_per_axis(eps: float) -> int:
+    return math.ceil(1.0 / eps - 1e-9)  # e.g. 1 / (1 - 0.9) is 10.000000000000002 in floating point
 
 
 def params_for_accuracy(eps: float, d: int, s: float = 1.0) -> float:
@@ -92,8 +93,7 @@ def grid_cells(eps: float, d: int) -> int:
     """
     eps = check_open_interval("eps", eps, 0.0, 1.0, closed_right=True)
     d = check_int("d", d, minimum=1)
-    per_axis = math.ceil(1.0 / eps - 1e-9)  # e.g. 1 / (1 - 0.9) is 10.000000000000002 in floating point
-    return per_axis**d
+    return _cells_per_axis(eps) ** d
 
 
 def monomial_count(d: int, k: int) -> int:
@@ -318,7 +318,7 @@ def curse_summary(d: int, s: float, eps: float) -> dict[str, object]:
     d = check_int("d", d, minimum=1)
     check_positive("s", s)
     eps = check_open_interval("eps", eps, 0.0, 1.0)
-    degree = math.ceil(1.0 / eps - 1e-9)
+    degree = _cells_per_axis(eps)
     dims = np.arange(1, max(d, 100) + 1)
     return {
         "d": d,

@@ -15,12 +15,6 @@ CONSTANTS = {"COURSE", "CONCEPTS", "NOT_ANSWERED"}
 PUBLIC_MODULES = sorted(m.name for m in pkgutil.iter_modules(cosp_helpers.__path__) if not m.name.startswith("_"))
 
 
-
-def _api_params():
-    for name in cosp_helpers.__all__:
-        yield pytest.param(name, id=name)
-
-
 def test_every_public_module_is_listed_in_the_package_docstring():
     for module in PUBLIC_MODULES:
         assert f":mod:`~cosp_helpers.{module}`" in cosp_helpers.__doc__, module
@@ -59,7 +53,7 @@ def test_constants_are_data():
     assert isinstance(cosp_helpers.NOT_ANSWERED, str)
 
 
-@pytest.mark.parametrize("name", list(_api_params()))
+@pytest.mark.parametrize("name", cosp_helpers.__all__)
 def test_public_callables_have_numpy_docstrings_with_examples(name):
     obj = getattr(cosp_helpers, name)
     if name in CONSTANTS:
