@@ -11,27 +11,80 @@ One module per concept; everything public is re-exported here, so a notebook nee
 * :mod:`~cosp_helpers.widgets` -- explorers: sliders driving a tested compute function
 * :mod:`~cosp_helpers.exercises` -- self-checks for exercises
 * :mod:`~cosp_helpers.course` -- the course map
+* :mod:`~cosp_helpers.superposition` -- Kolmogorov's superposition theorem, constructively; Vitushkin's counting
+* :mod:`~cosp_helpers.graphs` -- compositional DAGs: build, validate, depth, evaluate, draw
+* :mod:`~cosp_helpers.boolean` -- Boolean circuits and Walsh--Hadamard spectra
+* :mod:`~cosp_helpers.training` -- one seeded training loop for every experiment
+* :mod:`~cosp_helpers.networks` -- shallow, deep and graph-shaped networks
+* :mod:`~cosp_helpers.convolution` -- patches, locally connected and convolutional layers, Toeplitz matrices
+* :mod:`~cosp_helpers.bounds` -- norm-based Rademacher bounds and Monte Carlo estimates
+* :mod:`~cosp_helpers.regularization` -- l1 and l2 penalties, near-zero weights, threshold pruning
+* :mod:`~cosp_helpers.relu` -- hand-wired ReLU constructions: indicators, min, threshold
+* :mod:`~cosp_helpers.lemma2` -- Lemma 2 built: deep ReLU networks for binary-tree functions
+* :mod:`~cosp_helpers.depth` -- depth separation: sawtooth, Yarotsky's square, Takagi
 """
 
 from .approximation import *  # noqa: F403
+from .boolean import *  # noqa: F403
+from .bounds import *  # noqa: F403
+from .convolution import *  # noqa: F403
 from .course import *  # noqa: F403
 from .curse import *  # noqa: F403
+from .depth import *  # noqa: F403
 from .exercises import *  # noqa: F403
+from .graphs import *  # noqa: F403
+from .lemma2 import *  # noqa: F403
+from .networks import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .rates import *  # noqa: F403
+from .regularization import *  # noqa: F403
+from .relu import *  # noqa: F403
 from .runtime import *  # noqa: F403
-from . import approximation, course, curse, exercises, plotting, rates, runtime, widgets
+from .superposition import *  # noqa: F403
+from .training import *  # noqa: F403
 from .widgets import *  # noqa: F403
+from . import (  # noqa: E402
+    approximation,
+    boolean,
+    bounds,
+    convolution,
+    course,
+    curse,
+    depth,
+    exercises,
+    graphs,
+    lemma2,
+    networks,
+    plotting,
+    rates,
+    regularization,
+    relu,
+    runtime,
+    superposition,
+    training,
+    widgets,
+)
 
 __version__ = "0.1.0"
 
 __all__ = (
     approximation.__all__
+    + boolean.__all__
+    + bounds.__all__
+    + convolution.__all__
     + course.__all__
     + curse.__all__
+    + depth.__all__
     + exercises.__all__
+    + graphs.__all__
+    + lemma2.__all__
+    + networks.__all__
     + plotting.__all__
     + rates.__all__
+    + regularization.__all__
+    + relu.__all__
     + runtime.__all__
+    + superposition.__all__
+    + training.__all__
     + widgets.__all__
 )

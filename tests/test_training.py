@@ -1,0 +1,373 @@
+"""Tests for cosp_helpers.training: known optima, determinism, batching, schedules and every error."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from cosp_helpers.training import TrainHistory, _lr_factor, evaluate, train
+
+CPU = "cpu"
+
+
+def linear_data(n: int = 200, d: int = 3, noise: float = 0.1, seed: int = 0):
+    """Linear data with noise, so that the least-squares optimum has a positive, known loss."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    y = x @ np.array([[1.0], [-2.0], [0.5]])[:d] + 0.3 + noise * rng.normal(size=(n, 1))
+    return x, y
+
+
+def least_squares(x: np.ndarray, y: np.ndarray, ridge: float = 0.0):
+    """Minimiser of mean((x w + b - y)^2) + ridge / 2 * (|w|^2 + b^2), and its data loss."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    # gradient: (2/n) A^T (A t - y) + ridge t = 0  =>  (A^T A + ridge n / 2 I) t = A^T y
+    theta = np.linalg.solve(design.T @ design + ridge * len(x) / 2 * np.eye(design.shape[1]), design.T @ y)
+    return theta, float(np.mean((design @ theta - y) ** 2))
+
+
+def linear_model(d: int = 3, seed: int = 0, dtype=torch.float64) -> torch.nn.Linear:
+    torch.manual_seed(seed)  # tests may seed the global generator; the library never does
+    return torch.nn.Linear(d, 1).to(dtype)
+
+
+def theta_of(model: torch.nn.Linear) -> np.ndarray:
+    return np.concatenate([model.weight.detach().numpy().ravel(), model.bias.detach().numpy()])[:, None]
+
+
+# --- convergence to known optima -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer, lr, steps", [("adam", 0.05, 2000), ("sgd", 0.1, 2000)])
+def test_full_batch_reaches_the_least_squares_optimum(optimizer, lr, steps):
+    x, y = linear_data()
+    theta, best = least_squares(x, y)
+    model = linear_model()
+    h = train(model, x, y, optimizer=optimizer, lr=lr, steps=steps, progress=False, device=CPU)
+    assert isinstance(h, TrainHistory)
+    # the loss decreases from the start and ends at the optimum: float64 and a convex problem, so
+    # 1e-6 relative is far above round-off yet far below the loss gap of any wrong solution (~1e-2)
+    assert h.train_loss[0] > 10 * best
+    assert h.final_train_loss == pytest.approx(best, rel=1e-6)
+    np.testing.assert_allclose(theta_of(model), theta, atol=1e-4)
+
+
+def test_weight_decay_reaches_the_ridge_optimum():
+    x, y = linear_data()
+    ridge = 0.5
+    theta, _ = least_squares(x, y, ridge=ridge)
+    model = linear_model()
+    train(model, x, y, optimizer="sgd", lr=0.1, steps=3000, weight_decay=ridge, progress=False, device=CPU)
+    # gradient descent on a strongly convex quadratic converges geometrically; 3000 steps reach round-off
+    np.testing.assert_allclose(theta_of(model), theta, atol=1e-8)
+
+
+def test_a_penalty_callable_equals_weight_decay():
+    x, y = linear_data()
+    ridge = 0.5
+    theta, _ = least_squares(x, y, ridge=ridge)
+    model = linear_model()
+
+    def l2(m):
+        return ridge / 2 * sum((p**2).sum() for p in m.parameters())
+
+    train(model, x, y, optimizer="sgd", lr=0.1, steps=3000, penalty=l2, progress=False, device=CPU)
+    np.testing.assert_allclose(theta_of(model), theta, atol=1e-8)
+
+
+def test_an_l1_penalty_soft_thresholds():
+    # with an orthonormal design (X^T X / n = I) the minimiser of mean((Xw - y)^2) + lam * |w|_1 is the
+    # soft threshold of the least-squares solution z: w = sign(z) * max(|z| - lam / 2, 0)
+    rng = np.random.default_rng(1)
+    q, _ = np.linalg.qr(rng.normal(size=(200, 4)))
+    x = q * math.sqrt(200)
+    z = np.array([2.0, 0.1, -0.05, -0.7])
+    y = x @ z[:, None]
+    lam = 0.4
+    model = torch.nn.Linear(4, 1, bias=False).double()
+    train(model, x, y, optimizer="sgd", lr=0.05, steps=2000, schedule="cosine", progress=False, device=CPU,
+          penalty=lambda m: lam * m.weight.abs().sum())
+    expected = np.sign(z) * np.maximum(np.abs(z) - lam / 2, 0)  # [1.8, 0, 0, -0.5]
+    # the subgradient steps make zero weights jitter by about lr * lam; the cosine schedule shrinks the
+    # last steps to ~1e-7 of lr, so 1e-4 is a comfortable bound on what remains
+    np.testing.assert_allclose(model.weight.detach().numpy().ravel(), expected, atol=1e-4)
+
+
+def test_cross_entropy_learns_a_separable_problem():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 2)).astype(np.float32)
+    labels = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 2)
+    h = train(model, x, labels, loss="cross_entropy", lr=0.1, steps=300, progress=False, device=CPU)
+    accuracy = (model(torch.from_numpy(x)).argmax(1).numpy() == labels).mean()
+    # the classes are linearly separable through the origin, so a trained linear model gets (nearly) all
+    # 200 points right; at initialisation it is at chance (loss ~ log 2) and a wrong loss would stay there
+    assert h.final_train_loss < 0.5 * h.train_loss[0]
+    assert accuracy > 0.97
+
+
+def test_a_callable_loss_is_used():
+    x, y = linear_data()
+    model = linear_model()
+    def mae(p, t):
+        return (p - t).abs().mean()
+
+    h = train(model, x, y, loss=mae, lr=0.05, steps=50, progress=False, device=CPU)
+    mse = evaluate(model, x, y, device=CPU)
+    assert h.final_train_loss == pytest.approx(evaluate(model, x, y, loss=mae, device=CPU))
+    assert h.final_train_loss != pytest.approx(mse)  # it really was the callable, not the default
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def test_history_records_train_and_test_losses_as_floats():
+    x, y = linear_data()
+    xt, yt = linear_data(seed=9)
+    model = linear_model()
+    h = train(model, x, y, x_test=xt, y_test=yt, lr=0.05, steps=100, eval_every=30, progress=False, device=CPU)
+    assert h.steps == [0, 30, 60, 90, 100]
+    assert len(h.train_loss) == len(h.test_loss) == 5
+    assert all(type(v) is float for v in h.train_loss + h.test_loss + [h.final_train_loss, h.final_test_loss])
+    assert h.final_test_loss == pytest.approx(evaluate(model, xt, yt, device=CPU))
+    assert h.final_train_loss == pytest.approx(evaluate(model, x, y, device=CPU))
+    assert h.seconds > 0
+
+
+def test_default_evaluation_count_and_no_test_set():
+    x, y = linear_data()
+    h = train(linear_model(), x, y, steps=200, progress=False, device=CPU)
+    assert h.steps == list(range(0, 201, 4))  # 200 // 50 = 4
+    assert h.test_loss == [] and h.final_test_loss is None
+
+
+def test_progress_bar_runs():
+    x, y = linear_data()
+    h = train(linear_model(), x, y, steps=5, progress=True, desc="test", device=CPU)
+    assert h.steps[-1] == 5
+
+
+# --- determinism and batching ----------------------------------------------------------------
+
+
+def test_same_seed_same_result_minibatch():
+    x, y = linear_data()
+    runs = []
+    for _ in range(2):
+        model = linear_model(seed=4)
+        h = train(model, x, y, batch_size=32, epochs=3, seed=7, progress=False, device=CPU)
+        runs.append((h.train_loss, theta_of(model)))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+def test_a_different_seed_shuffles_differently():
+    x, y = linear_data()
+    thetas = []
+    for seed in (7, 8):
+        model = linear_model(seed=4)
+        train(model, x, y, batch_size=32, epochs=2, seed=seed, progress=False, device=CPU)
+        thetas.append(theta_of(model))
+    assert not np.array_equal(thetas[0], thetas[1])
+
+
+def test_a_numpy_generator_is_accepted_as_seed():
+    x, y = linear_data()
+    a, b = linear_model(seed=4), linear_model(seed=4)
+    train(a, x, y, batch_size=32, epochs=2, seed=np.random.default_rng(5), progress=False, device=CPU)
+    train(b, x, y, batch_size=32, epochs=2, seed=np.random.default_rng(5), progress=False, device=CPU)
+    np.testing.assert_array_equal(theta_of(a), theta_of(b))
+
+
+def test_batch_size_n_is_full_batch():
+    x, y = linear_data(n=50)
+    a, b = linear_model(seed=4), linear_model(seed=4)
+    ha = train(a, x, y, steps=20, progress=False, device=CPU)
+    hb = train(b, x, y, steps=20, batch_size=50, seed=123, progress=False, device=CPU)
+    assert ha.train_loss == hb.train_loss
+    np.testing.assert_array_equal(theta_of(a), theta_of(b))
+
+
+def test_epochs_count_minibatch_steps():
+    x, y = linear_data(n=10)
+    h = train(linear_model(), x, y, epochs=3, batch_size=4, progress=False, device=CPU)
+    assert h.steps[-1] == 9  # ceil(10 / 4) = 3 steps per epoch
+    h = train(linear_model(), x, y, epochs=3, progress=False, device=CPU)
+    assert h.steps[-1] == 3  # one step per epoch when full-batch
+
+
+def test_steps_with_minibatches_cross_epoch_boundaries():
+    x, y = linear_data(n=10)
+    h = train(linear_model(), x, y, steps=7, batch_size=4, eval_every=1, progress=False, device=CPU)
+    assert h.steps == list(range(8))
+
+
+def test_minibatch_sgd_reaches_the_optimum_within_its_noise():
+    x, y = linear_data()
+    _, best = least_squares(x, y)
+    h = train(linear_model(), x, y, optimizer="sgd", lr=0.02, epochs=100, batch_size=20, schedule="cosine",
+              progress=False, device=CPU)
+    # the cosine schedule anneals the step to 0, removing most of the SGD noise: within 1% of the optimum
+    assert h.final_train_loss == pytest.approx(best, rel=1e-2)
+
+
+def test_sgd_momentum_converges():
+    x, y = linear_data()
+    _, best = least_squares(x, y)
+    h = train(linear_model(), x, y, optimizer="sgd", lr=0.05, momentum=0.9, steps=1000, progress=False, device=CPU)
+    assert h.final_train_loss == pytest.approx(best, rel=1e-6)
+
+
+# --- data handling ---------------------------------------------------------------------------
+
+
+def test_float_data_is_cast_to_the_model_dtype():
+    x, y = linear_data()
+    model = linear_model(dtype=torch.float32)
+    h = train(model, x, y, steps=5, progress=False, device=CPU)  # float64 numpy into a float32 model
+    assert model.weight.dtype == torch.float32 and math.isfinite(h.final_train_loss)
+
+
+def test_integer_inputs_stay_integers():
+    tokens = torch.randint(0, 5, (40, 3), generator=torch.Generator().manual_seed(0))
+    labels = tokens[:, 0]  # predict the first token
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Embedding(5, 8), torch.nn.Flatten(), torch.nn.Linear(24, 5))
+    h = train(model, tokens.numpy(), labels.numpy(), loss="cross_entropy", lr=0.05, steps=200, progress=False, device=CPU)
+    # copying the first token is exactly representable: the loss falls from ~log 5 towards 0 (an embedding
+    # cast to floats, or labels cast wrongly, would raise or stay near log 5)
+    assert h.final_train_loss < 0.1 * h.train_loss[0]
+
+
+def test_evaluate_in_chunks_equals_all_at_once():
+    x, y = linear_data(n=101)
+    model = linear_model()
+    assert evaluate(model, x, y, batch_size=10, device=CPU) == pytest.approx(evaluate(model, x, y, device=CPU), rel=1e-12)
+
+
+def test_evaluate_restores_training_mode():
+    model = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Dropout(0.5))
+    model.train()
+    evaluate(model, np.zeros((4, 1)), np.zeros((4, 1)), device=CPU)
+    assert model.training
+
+
+def test_lr_factor_values():
+    assert _lr_factor(7, 10, "constant") == 1.0
+    assert _lr_factor(0, 10, "cosine") == 1.0
+    assert _lr_factor(5, 10, "cosine") == pytest.approx(0.5)
+    assert _lr_factor(10, 10, "cosine") == pytest.approx(0.0)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def good_args():
+    x, y = linear_data(n=20)
+    return linear_model(), x, y
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"loss": "l2"}, ValueError, "loss must be one of"),
+        ({"optimizer": "lbfgs"}, ValueError, "optimizer must be one of"),
+        ({"schedule": "step"}, ValueError, "schedule must be one of"),
+        ({"lr": 0.0}, ValueError, "lr must be > 0"),
+        ({"lr": "0.1"}, TypeError, "lr must be a real number"),
+        ({"weight_decay": -1.0}, ValueError, "weight_decay must be >= 0"),
+        ({"momentum": 1.0, "optimizer": "sgd"}, ValueError, "momentum must be in"),
+        ({"momentum": 0.9}, ValueError, "momentum applies to optimizer 'sgd' only"),
+        ({"penalty": 3.0}, TypeError, "penalty must be a callable"),
+        ({"steps": None}, ValueError, "give exactly one of steps and epochs"),
+        ({"epochs": 2}, ValueError, "give exactly one of steps and epochs"),
+        ({"steps": 0}, ValueError, "steps must be >= 1"),
+        ({"steps": 2.5}, TypeError, "steps must be an int"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
+        ({"batch_size": 21}, ValueError, "batch_size must be <= the number of training samples"),
+        ({"eval_every": 0}, ValueError, "eval_every must be >= 1"),
+        ({"x_test": np.zeros((3, 3))}, ValueError, "give both x_test and y_test"),
+        ({"seed": -1}, ValueError, "seed must be >= 0"),
+        ({"progress": "yes"}, TypeError, "progress must be True or False"),
+        ({"device": "tpu"}, RuntimeError, "tpu"),
+    ],
+)
+def test_train_errors(kwargs, error, message):
+    model, x, y = good_args()
+    args = {"steps": 3, "progress": False, "device": CPU} | kwargs
+    with pytest.raises(error, match=message):
+        train(model, x, y, **args)
+
+
+def test_epochs_must_be_a_positive_int():
+    model, x, y = good_args()
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        train(model, x, y, epochs=0, progress=False, device=CPU)
+
+
+def test_data_errors():
+    model, x, y = good_args()
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        train(lambda v: v, x, y, steps=1, device=CPU)
+    with pytest.raises(TypeError, match="x_train must be a numpy array or a torch tensor"):
+        train(model, x.tolist(), y, steps=1, progress=False, device=CPU)
+    with pytest.raises(TypeError, match="y_train must hold real numbers"):
+        train(model, x, y.astype(complex), steps=1, progress=False, device=CPU)
+    with pytest.raises(TypeError, match="x_train must hold real numbers"):
+        train(model, x.astype(str), y, steps=1, progress=False, device=CPU)
+    with pytest.raises(ValueError, match="x_train and y_train must have the same number of samples"):
+        train(model, x, y[:-1], steps=1, progress=False, device=CPU)
+    with pytest.raises(ValueError, match="x_train must have a first"):
+        train(model, x[:0], y[:0], steps=1, progress=False, device=CPU)
+    with pytest.raises(ValueError, match="x_test and y_test must have the same number of samples"):
+        train(model, x, y, x_test=x, y_test=y[:3], steps=1, progress=False, device=CPU)
+    with pytest.raises(ValueError, match=r"same shape, got \(20, 1\) and \(20,\)"):
+        train(model, x, y.ravel(), steps=1, progress=False, device=CPU)
+    with pytest.raises(TypeError, match="integer class labels"):
+        train(torch.nn.Linear(3, 2), x, y.ravel(), loss="cross_entropy", steps=1, progress=False, device=CPU)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        train(torch.nn.ReLU(), x, x, steps=1, progress=False, device=CPU)
+
+
+def test_divergence_raises():
+    model, x, y = good_args()
+    with pytest.raises(FloatingPointError, match="lower lr"):
+        train(model, x * 1e3, y, optimizer="sgd", lr=10.0, steps=200, progress=False, device=CPU)
+
+
+def test_evaluate_errors():
+    model, x, y = good_args()
+    with pytest.raises(ValueError, match="loss must be one of"):
+        evaluate(model, x, y, loss="hinge", device=CPU)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        evaluate("model", x, y, device=CPU)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        evaluate(model, x, y, batch_size=0, device=CPU)
+    with pytest.raises(ValueError, match="x_eval and y_eval must have the same number"):
+        evaluate(model, x, y[:2], device=CPU)
+
+
+def test_the_optimizer_is_fused_when_possible_and_plain_otherwise(monkeypatch):
+    from cosp_helpers.training import _make_optimizer
+
+    fast = _make_optimizer("adam", [torch.nn.Parameter(torch.zeros(3))], lr=0.1, momentum=0.0, weight_decay=0.0)
+    assert isinstance(fast, torch.optim.Adam) and fast.defaults["fused"]
+    real_sgd = torch.optim.SGD
+
+    class NoFusedSGD(real_sgd):  # stands in for a device or build without a fused kernel
+        def __init__(self, params, fused=None, **kwargs):
+            if fused:
+                raise RuntimeError("`fused=True` is not supported here")
+            super().__init__(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "SGD", NoFusedSGD)
+    plain = _make_optimizer("sgd", [torch.nn.Parameter(torch.zeros(3))], lr=0.1, momentum=0.5, weight_decay=0.0)
+    assert isinstance(plain, NoFusedSGD) and not plain.defaults.get("fused") and plain.defaults["momentum"] == 0.5
+    x, y = linear_data()
+    _, best = least_squares(x, y)
+    h = train(linear_model(), x, y, optimizer="sgd", lr=0.1, steps=2000, progress=False, device=CPU)
+    assert h.final_train_loss == pytest.approx(best, rel=1e-6)  # training works through the fallback
