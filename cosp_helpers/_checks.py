@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -54,6 +58,21 @@ def as_generator(seed: object) -> np.random.Generator:
         return seed
     check_int("seed", seed, minimum=0)
     return np.random.default_rng(int(seed))
+
+
+def as_torch_generator(seed: object) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded from ``seed`` (an int >= 0 or a numpy Generator, via :func:`as_generator`)."""
+    import torch  # here, so that the numpy-only modules do not pay for importing torch
+
+    return torch.Generator().manual_seed(int(as_generator(seed).integers(2**62)))
+
+
+def check_power_of_two(name: str, value: object) -> int:
+    """An int that is a power of 2 and >= 2 (the number of inputs of a binary tree)."""
+    n = check_int(name, value, minimum=2)
+    if n & (n - 1):
+        raise ValueError(f"{name} must be a power of 2 (>= 2), got {n}")
+    return n
 
 
 def check_points(name: str, x: object, d: int | None = None) -> np.ndarray:

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_generator, check_int
+from ._checks import as_generator, as_torch_generator, check_int
 
 __all__ = [
     "n_patches",
@@ -206,11 +206,6 @@ def toeplitz_matrix(kernel: np.ndarray, n: int, stride: int) -> np.ndarray:
     return matrix
 
 
-def _torch_generator(seed: int | np.random.Generator) -> torch.Generator:
-    rng = as_generator(seed)
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
-
-
 def _check_connectivity(connectivity: object) -> str:
     if connectivity not in _CONNECTIVITIES:
         raise ValueError(f"connectivity must be one of {_CONNECTIVITIES}, got {connectivity!r}")
@@ -266,7 +261,7 @@ class LocalLayer(nn.Module):
         self.out_channels = check_int("out_channels", out_channels, minimum=1)
         self.connectivity = _check_connectivity(connectivity)
         self.out_positions = (self.n_positions - self.kernel_size) // self.stride + 1
-        g = _torch_generator(seed)
+        g = as_torch_generator(seed)
         fan_in = self.kernel_size * self.in_channels
         if self.connectivity == "conv":
             shape: tuple[int, ...] = (self.out_channels, fan_in)

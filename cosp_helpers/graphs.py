@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 from matplotlib.axes import Axes
 
-from ._checks import as_generator, check_int
+from ._checks import as_generator, check_int, check_power_of_two
 from .plotting import get_ax
 
 __all__ = [
@@ -458,9 +458,7 @@ def binary_tree_graph(n_inputs: int) -> nx.DiGraph:
     ...
     ValueError: n_inputs must be a power of 2 (>= 2), got 6
     """
-    n = check_int("n_inputs", n_inputs, minimum=2)
-    if n & (n - 1):
-        raise ValueError(f"n_inputs must be a power of 2 (>= 2), got {n}")
+    n = check_power_of_two("n_inputs", n_inputs)
     return local_hierarchy_graph(n, width=2, stride=2)
 
 

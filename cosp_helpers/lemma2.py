@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_int, check_open_interval
+from ._checks import check_int, check_open_interval, check_power_of_two
 from .relu import _ramp_layers, _set, count_relu_units  # the shared layer builders of the indicators
 
 __all__ = [
@@ -196,9 +196,7 @@ def binary_tree_target(n: int, constituents: Constituent | Sequence[Constituent]
     >>> f(np.array([[0.1, 0.7, 0.5, 0.6]])).round(2).tolist()  # |max(0.1, 0.7) - 0.5 * 0.6|
     [0.4]
     """
-    n = check_int("n", n, minimum=2)
-    if n & (n - 1):
-        raise ValueError(f"n must be a power of 2, got {n}")
+    n = check_power_of_two("n", n)
     if isinstance(constituents, Constituent):
         constituents = [constituents] * (n - 1)
     constituents = list(constituents)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_generator, check_int, check_open_interval, check_positive
+from ._checks import as_torch_generator, check_int, check_open_interval, check_positive, check_power_of_two
 
 __all__ = [
     "ShallowNet",
@@ -45,11 +45,6 @@ __all__ = [
 
 _ACTIVATIONS = {"relu": nn.functional.relu, "softplus": nn.functional.softplus, "tanh": torch.tanh}
 _ARCHITECTURES = ("shallow", "deep", "tree")
-
-
-def _torch_generator(seed: int | np.random.Generator) -> torch.Generator:
-    rng = as_generator(seed)
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
 
 
 def _uniform(shape: tuple[int, ...], fan_in: int, generator: torch.Generator) -> nn.Parameter:
@@ -117,7 +112,7 @@ class DeepNet(nn.Module):
         self.depth = check_int("depth", depth, minimum=1)
         self.n_outputs = check_int("n_outputs", n_outputs, minimum=1)
         self.activation = _check_activation(activation)
-        g = _torch_generator(seed)
+        g = as_torch_generator(seed)
         sizes = [self.n_inputs] + [self.width] * self.depth + [self.n_outputs]
         self.layers = nn.ModuleList()
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
@@ -219,11 +214,11 @@ class BinaryTreeNet(nn.Module):
         seed: int | np.random.Generator = 0,
     ) -> None:
         super().__init__()
-        self.n_inputs = _check_power_of_two(n_inputs)
+        self.n_inputs = check_power_of_two("n_inputs", n_inputs)
         self.node_width = check_int("node_width", node_width, minimum=1)
         self.node_depth = check_int("node_depth", node_depth, minimum=1)
         self.activation = _check_activation(activation)
-        g = _torch_generator(seed)
+        g = as_torch_generator(seed)
         q = self.node_width
         self.levels = nn.ModuleList()
         nodes = self.n_inputs // 2
@@ -274,13 +269,6 @@ class BinaryTreeNet(nn.Module):
         return outputs if keep_levels else out[0]  # out[0]: (batch, 1), the root
 
 
-def _check_power_of_two(n_inputs: object) -> int:
-    n = check_int("n_inputs", n_inputs, minimum=2)
-    if n & (n - 1):
-        raise ValueError(f"n_inputs must be a power of 2 for a binary tree, got {n}")
-    return n
-
-
 def parameter_count(
     architecture: str,
     n_inputs: int,
@@ -326,7 +314,7 @@ def parameter_count(
         raise ValueError(f"architecture must be one of {_ARCHITECTURES}, got {architecture!r}")
     w = check_int("width", width, minimum=1)
     if architecture == "tree":
-        n = _check_power_of_two(n_inputs)
+        n = check_power_of_two("n_inputs", n_inputs)
         nd = check_int("node_depth", node_depth, minimum=1)
         per_node = 3 * w + (nd - 1) * (w + 1) * w + w + 1
         return (n - 1) * per_node

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import as_generator, check_int, check_positive, check_real
+from ._checks import as_generator, as_torch_generator, check_int, check_positive, check_real
 from .runtime import get_device
 
 __all__ = ["TrainHistory", "train", "evaluate"]
@@ -358,7 +358,7 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: _lr_factor(step, total, schedule))
     shuffle = None
     if not full_batch:
-        shuffle = torch.Generator(device="cpu").manual_seed(int(rng.integers(2**62)))
+        shuffle = as_torch_generator(rng)
 
     record_steps: list[int] = []
     train_losses: list[float] = []

@@ -184,7 +184,7 @@ def test_node_approximation_summary(name):
 
 ERRORS = [
     (constituent, ("sine",), ValueError, "name must be one of"),
-    (binary_tree_target, (6, constituent("maximum")), ValueError, "n must be a power of 2, got 6"),
+    (binary_tree_target, (6, constituent("maximum")), ValueError, r"n must be a power of 2 \(>= 2\), got 6"),
     (binary_tree_target, (1, constituent("maximum")), ValueError, "n must be >= 2"),
     (binary_tree_target, (4, [constituent("maximum")] * 2), ValueError, "sequence of n - 1 = 3"),
     (binary_tree_target, (2, ["maximum"]), ValueError, "constituents must be one Constituent"),

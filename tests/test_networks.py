@@ -192,7 +192,7 @@ def test_width_for_budget_hits_exact_counts():
 
 
 def test_constructor_errors():
-    with pytest.raises(ValueError, match="n_inputs must be a power of 2 for a binary tree, got 6"):
+    with pytest.raises(ValueError, match=r"n_inputs must be a power of 2 \(>= 2\), got 6"):
         BinaryTreeNet(6, 3)
     with pytest.raises(ValueError, match="n_inputs must be >= 2"):
         BinaryTreeNet(1, 3)
