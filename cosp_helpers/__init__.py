@@ -22,6 +22,7 @@ One module per concept; everything public is re-exported here, so a notebook nee
 * :mod:`~cosp_helpers.relu` -- hand-wired ReLU constructions: indicators, min, threshold
 * :mod:`~cosp_helpers.lemma2` -- Lemma 2 built: deep ReLU networks for binary-tree functions
 * :mod:`~cosp_helpers.depth` -- depth separation: sawtooth, Yarotsky's square, Takagi
+* :mod:`~cosp_helpers.pruning` -- magnitude pruning with rewinding, beta-lasso, locality metrics
 """
 
 from .approximation import *  # noqa: F403
@@ -36,6 +37,7 @@ from .graphs import *  # noqa: F403
 from .lemma2 import *  # noqa: F403
 from .networks import *  # noqa: F403
 from .plotting import *  # noqa: F403
+from .pruning import *  # noqa: F403
 from .rates import *  # noqa: F403
 from .regularization import *  # noqa: F403
 from .relu import *  # noqa: F403
@@ -56,6 +58,7 @@ from . import (  # noqa: E402
     lemma2,
     networks,
     plotting,
+    pruning,
     rates,
     regularization,
     relu,
@@ -80,6 +83,7 @@ __all__ = (
     + lemma2.__all__
     + networks.__all__
     + plotting.__all__
+    + pruning.__all__
     + rates.__all__
     + regularization.__all__
     + relu.__all__
