@@ -23,9 +23,12 @@ One module per concept; everything public is re-exported here, so a notebook nee
 * :mod:`~cosp_helpers.lemma2` -- Lemma 2 built: deep ReLU networks for binary-tree functions
 * :mod:`~cosp_helpers.depth` -- depth separation: sawtooth, Yarotsky's square, Takagi
 * :mod:`~cosp_helpers.pruning` -- magnitude pruning with rewinding, beta-lasso, locality metrics
+* :mod:`~cosp_helpers.attention` -- a small transformer with exposed attention, sparse attention, graph recovery
+* :mod:`~cosp_helpers.memory` -- associative memories and soft look-up
 """
 
 from .approximation import *  # noqa: F403
+from .attention import *  # noqa: F403
 from .boolean import *  # noqa: F403
 from .bounds import *  # noqa: F403
 from .convolution import *  # noqa: F403
@@ -35,6 +38,7 @@ from .depth import *  # noqa: F403
 from .exercises import *  # noqa: F403
 from .graphs import *  # noqa: F403
 from .lemma2 import *  # noqa: F403
+from .memory import *  # noqa: F403
 from .networks import *  # noqa: F403
 from .plotting import *  # noqa: F403
 from .pruning import *  # noqa: F403
@@ -47,6 +51,7 @@ from .training import *  # noqa: F403
 from .widgets import *  # noqa: F403
 from . import (  # noqa: E402
     approximation,
+    attention,
     boolean,
     bounds,
     convolution,
@@ -56,6 +61,7 @@ from . import (  # noqa: E402
     exercises,
     graphs,
     lemma2,
+    memory,
     networks,
     plotting,
     pruning,
@@ -72,6 +78,7 @@ __version__ = "0.1.0"
 
 __all__ = (
     approximation.__all__
+    + attention.__all__
     + boolean.__all__
     + bounds.__all__
     + convolution.__all__
@@ -81,6 +88,7 @@ __all__ = (
     + exercises.__all__
     + graphs.__all__
     + lemma2.__all__
+    + memory.__all__
     + networks.__all__
     + plotting.__all__
     + pruning.__all__

@@ -1,0 +1,346 @@
+"""Tests for cosp_helpers.attention: the task, sparse normalizations, the transformer's blocks, graph recovery, RIP."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from cosp_helpers.attention import (  # noqa: E402
+    TinyTransformer,
+    attention_sparsity,
+    coherence,
+    draw_pointer_graph,
+    graph_recovery,
+    normalize_scores,
+    plot_attention,
+    pointer_task,
+    restricted_isometry_constant,
+    sparsemax,
+    thresholded_softmax,
+)
+
+# --- the task ---------------------------------------------------------------------------------------
+
+
+def test_pointer_task_labels_match_a_loop():
+    task = pointer_task(20, seq_len=7, vocab=6, n_pointers=3, seed=4)
+    for i, t in itertools.product(range(20), range(7)):
+        values = [task.tokens[i, p, 0] for p in task.parents[i, t]]
+        assert task.labels[i, t] == max(values) - min(values)
+        assert list(task.tokens[i, t, 1:]) == list(task.parents[i, t])  # the pointers are the token's own fields
+        assert len(set(task.parents[i, t])) == 3  # distinct parents
+
+
+def test_pointer_task_one_pointer_copies_and_seed_is_reproducible():
+    task = pointer_task(10, seq_len=5, vocab=4, n_pointers=1, seed=0)
+    values = task.tokens[..., 0]
+    assert np.array_equal(task.labels, np.take_along_axis(values, task.parents[..., 0], axis=1))
+    again = pointer_task(10, seq_len=5, vocab=4, n_pointers=1, seed=0)
+    assert np.array_equal(task.tokens, again.tokens)
+    assert task.field_sizes == (4, 5)
+
+
+def test_pointer_task_parents_cover_all_positions():
+    # with q = 2 of T = 4 positions, every position is a parent of some row in 2000 sequences (probability ~ 1)
+    task = pointer_task(2000, seq_len=4, vocab=3, n_pointers=2, seed=1)
+    counts = np.bincount(task.parents.reshape(-1), minlength=4) / task.parents.size
+    assert np.allclose(counts, 0.25, atol=0.02)  # uniform; 16 000 draws give a standard error ~0.004
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"n": 0}, ValueError), ({"n": 2.5}, TypeError), ({"n": 3, "seq_len": 1}, ValueError),
+     ({"n": 3, "vocab": 1}, ValueError), ({"n": 3, "seq_len": 4, "n_pointers": 5}, ValueError),
+     ({"n": 3, "seed": -1}, ValueError)],
+)
+def test_pointer_task_errors(kwargs, error):
+    with pytest.raises(error):
+        pointer_task(**kwargs)
+
+
+# --- sparsemax and the thresholded softmax -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "z, expected",
+    [
+        ([1.0, 0.5, -1.0], [0.75, 0.25, 0.0]),  # support {1, 2}: tau = (1 + 0.5 - 1)/2 = 0.25
+        ([3.0, 0.0, 0.0], [1.0, 0.0, 0.0]),  # one dominant score: tau = 2
+        ([0.2, 0.2, 0.2, 0.2], [0.25] * 4),  # ties: uniform
+        ([0.5, 0.3, 0.1], [0.5333333, 0.3333333, 0.1333333]),  # all in: tau = (0.9 - 1)/3 = -1/30
+    ],
+)
+def test_sparsemax_hand_computed(z, expected):
+    assert torch.allclose(sparsemax(torch.tensor(z)), torch.tensor(expected), atol=1e-6)
+
+
+def _projection_reference(z: np.ndarray) -> np.ndarray:
+    # Euclidean projection onto the simplex by bisection on tau (sum max(z - tau, 0) = 1 is decreasing in tau)
+    lo, hi = z.min() - 1, z.max()
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.maximum(z - mid, 0).sum() > 1 else (lo, mid)
+    return np.maximum(z - (lo + hi) / 2, 0)
+
+
+def test_sparsemax_matches_a_bisection_reference_and_dim():
+    z = torch.randn(6, 9, generator=torch.Generator().manual_seed(0)) * 2
+    p = sparsemax(z)
+    for row, ref in zip(p.numpy(), z.numpy()):
+        assert np.allclose(row, _projection_reference(ref.astype(float)), atol=1e-6)
+    assert torch.allclose(sparsemax(z.T, dim=0), p.T)
+
+
+def test_sparsemax_gradient_matches_finite_differences():
+    z = torch.tensor([[0.9, 0.5, 0.1, -1.0]], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: sparsemax(t), (z,))  # piecewise linear; z is away from the kinks
+
+
+def test_thresholded_softmax_drops_and_renormalizes():
+    z = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    p = thresholded_softmax(z, 0.1)
+    assert torch.allclose(p, torch.tensor([[0.5, 0.3, 0.15, 0.0]]) / 0.95)
+    assert torch.allclose(thresholded_softmax(z, 0.0), torch.softmax(z, -1))
+    # a threshold above every weight keeps the largest entry only: no row is emptied
+    assert torch.allclose(thresholded_softmax(torch.zeros(1, 4) + torch.tensor([0.0, 0.1, 0.0, 0.0]), 0.9),
+                          torch.tensor([[0.0, 1.0, 0.0, 0.0]]))
+
+
+@pytest.mark.parametrize("kind", ["softmax", "thresholded", "sparsemax"])
+def test_normalized_rows_sum_to_one(kind):
+    z = torch.randn(4, 3, 7, generator=torch.Generator().manual_seed(1)) * 3
+    p = normalize_scores(z, kind, threshold=0.2)
+    assert torch.all(p >= 0)
+    assert torch.allclose(p.sum(-1), torch.ones(4, 3), atol=1e-6)
+
+
+def test_normalization_errors():
+    with pytest.raises(ValueError, match="kind"):
+        normalize_scores(torch.zeros(3), "hardmax")
+    with pytest.raises(ValueError, match="threshold"):
+        thresholded_softmax(torch.zeros(3), 1.0)
+    with pytest.raises(ValueError, match="threshold"):
+        thresholded_softmax(torch.zeros(3), -0.1)
+    with pytest.raises(TypeError, match="z must"):
+        sparsemax([1.0, 2.0])
+    with pytest.raises(TypeError, match="z must"):
+        thresholded_softmax(np.zeros(3), 0.1)
+    with pytest.raises(ValueError, match="scalar"):
+        sparsemax(torch.tensor(1.0))
+
+
+# --- the transformer ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("block", ["standard", "parallel", "memo"])
+@pytest.mark.parametrize("kind", ["softmax", "thresholded", "sparsemax"])
+def test_transformer_shapes_and_attention_rows(block, kind):
+    net = TinyTransformer((5, 8, 8), seq_len=8, n_classes=5, d_model=16, n_heads=2, n_layers=2, block=block,
+                          attention=kind, seed=0)
+    x = torch.as_tensor(pointer_task(4, seed=0).tokens)
+    assert net(x).shape == (4, 8, 5)
+    maps = net.attention_maps(x)
+    assert maps.shape == (2, 4, 2, 8, 8)
+    assert np.allclose(maps.sum(-1), 1, atol=1e-6) and maps.min() >= 0
+
+
+def test_block_forms_match_their_formulas():
+    torch.manual_seed(0)  # test-local data; the models use their own seeds
+    h = torch.randn(3, 8, 16)
+    for form in ("standard", "parallel", "memo"):
+        net = TinyTransformer((5,), seq_len=8, n_classes=5, d_model=16, n_heads=2, block=form, seed=1)
+        blk = net.blocks[0]
+        y = blk(h)
+        if form == "standard":
+            x1 = h + blk.attend(blk.ln1(h))
+            expected = x1 + blk.mlp(blk.ln2(x1))
+        elif form == "parallel":
+            expected = h + blk.mlp(blk.ln1(h)) + blk.attend(blk.ln1(h))
+        else:
+            expected = h + blk.mlp(blk.ln2(h + blk.attend(blk.ln1(h))))
+        assert y.shape == h.shape
+        assert torch.allclose(y, expected, atol=1e-6)
+    # the three forms differ: same weights (same seed), different outputs
+    outs = [TinyTransformer((5,), seq_len=8, n_classes=5, d_model=16, block=f, seed=1).blocks[0](h)
+            for f in ("standard", "parallel", "memo")]
+    assert not torch.allclose(outs[0], outs[1]) and not torch.allclose(outs[0], outs[2])
+
+
+def test_transformer_seeding_is_local_and_reproducible():
+    state = torch.random.get_rng_state()
+    a = TinyTransformer((5, 8), seq_len=8, n_classes=3, seed=3)
+    assert torch.equal(state, torch.random.get_rng_state())  # the global generator is untouched
+    b = TinyTransformer((5, 8), seq_len=8, n_classes=3, seed=3)
+    c = TinyTransformer((5, 8), seq_len=8, n_classes=3, seed=4)
+    pa, pb, pc = (torch.cat([p.flatten() for p in m.parameters()]) for m in (a, b, c))
+    assert torch.equal(pa, pb) and not torch.equal(pa, pc)
+
+
+def test_transformer_one_field_accepts_2d_input_and_attention_is_permutation_equivariant():
+    net = TinyTransformer((6,), seq_len=5, n_classes=2, d_model=8, n_heads=1, seed=0)
+    net.position.weight.data.zero_()  # without positions, attention only sees content
+    x = torch.tensor([[0, 1, 2, 3, 4]])
+    perm = torch.tensor([2, 0, 4, 1, 3])
+    a = net.attention_maps(x)[0, 0, 0]
+    b = net.attention_maps(x[:, perm])[0, 0, 0]
+    assert np.allclose(b, a[perm][:, perm], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"field_sizes": ()}, TypeError), ({"field_sizes": "abc"}, TypeError), ({"field_sizes": (0,)}, ValueError),
+     ({"d_model": 10, "n_heads": 3}, ValueError), ({"n_layers": 5}, ValueError), ({"d_model": 512}, ValueError),
+     ({"block": "post-ln"}, ValueError), ({"attention": "hardmax"}, ValueError),
+     ({"attention": "thresholded", "threshold": 1.5}, ValueError), ({"seq_len": 0}, ValueError)],
+)
+def test_transformer_errors(kwargs, error):
+    args = {"field_sizes": (5,), "seq_len": 4, "n_classes": 2, **kwargs}
+    with pytest.raises(error):
+        TinyTransformer(**args)
+
+
+def test_transformer_rejects_bad_input_shape():
+    net = TinyTransformer((5, 4), seq_len=4, n_classes=2, d_model=8)
+    with pytest.raises(ValueError, match="x must have shape"):
+        net(torch.zeros(2, 5, 2, dtype=torch.long))
+
+
+# --- graph recovery and sparsity ----------------------------------------------------------------------
+
+
+def test_graph_recovery_on_known_graphs():
+    task = pointer_task(50, seq_len=6, vocab=3, n_pointers=2, seed=0)
+    truth = np.zeros((50, 6, 6))
+    np.put_along_axis(truth, task.parents, 0.5, axis=-1)
+    perfect = graph_recovery(truth, task.parents)
+    assert perfect.precision == perfect.recall == 1.0
+    # attention on the complement of the true edges: nothing recovered
+    wrong = (1 - 2 * truth) / 4  # weight 1/4 on each of the 4 non-parents, 0 on the parents
+    assert graph_recovery(wrong, task.parents).precision == 0.0
+    # uniform attention with a threshold: every edge predicted, recall 1, precision q / T = 1/3
+    uniform = np.full((50, 6, 6), 1 / 6)
+    r = graph_recovery(uniform, task.parents, threshold=0.1)
+    assert r.recall == 1.0 and math.isclose(r.precision, 2 / 6)
+    # nothing above the threshold: precision 0 by convention, recall 0
+    r = graph_recovery(uniform, task.parents, threshold=0.5)
+    assert r.precision == 0.0 and r.recall == 0.0 and np.all(np.isnan(r.per_example_precision))
+    # examples without a predicted edge are left out of the precision mean, but count (as 0) in recall
+    mixed = np.concatenate([truth[:1], uniform[:1]])
+    r = graph_recovery(mixed, task.parents[:2], threshold=0.4)
+    assert r.precision == 1.0 and r.recall == 0.5
+
+
+def test_graph_recovery_hand_example_with_k():
+    parents = np.array([[[1, 2], [0, 2], [0, 1]]])
+    att = np.array([[[0.1, 0.6, 0.3], [0.5, 0.1, 0.4], [0.2, 0.3, 0.5]]])
+    # rows 0 and 1 put their top 2 on the parents; row 2's top 2 are {2, 1}: one hit of 2
+    r = graph_recovery(att, parents)
+    assert math.isclose(r.precision, 5 / 6) and math.isclose(r.recall, 5 / 6)
+    r1 = graph_recovery(att, parents, k=1)  # top-1 of each row is a parent in rows 0 and 1, not in row 2
+    assert math.isclose(r1.precision, 2 / 3) and math.isclose(r1.recall, 2 / 6)
+
+
+def test_graph_recovery_errors():
+    parents = np.zeros((2, 3, 1), dtype=int)
+    att = np.full((2, 3, 3), 1 / 3)
+    with pytest.raises(ValueError, match="attention must"):
+        graph_recovery(np.ones((2, 3, 4)), parents)
+    with pytest.raises(ValueError, match="parents must have shape"):
+        graph_recovery(att, np.zeros((2, 4, 1), dtype=int))
+    with pytest.raises(ValueError, match="positions"):
+        graph_recovery(att, parents + 3)
+    with pytest.raises(TypeError, match="integer"):
+        graph_recovery(att, parents.astype(float))
+    with pytest.raises(ValueError, match="not both"):
+        graph_recovery(att, parents, k=1, threshold=0.2)
+    with pytest.raises(ValueError, match="k must"):
+        graph_recovery(att, parents, k=4)
+    with pytest.raises(ValueError, match="threshold"):
+        graph_recovery(att, parents, threshold=0.0)
+
+
+def test_attention_sparsity_values_and_errors():
+    one_hot = np.eye(4)
+    assert attention_sparsity(one_hot) == (0.0, 1.0)
+    ent, nnz = attention_sparsity(np.full((3, 5), 0.2))
+    assert math.isclose(ent, math.log(5)) and nnz == 5.0
+    with pytest.raises(ValueError, match="sum to 1"):
+        attention_sparsity(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="tol"):
+        attention_sparsity(one_hot, tol=-1)
+
+
+# --- restricted isometry -------------------------------------------------------------------------------
+
+
+def test_rip_of_orthogonal_matrix_is_zero_and_delta2_equals_coherence():
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(6, 6)))
+    assert restricted_isometry_constant(q, 3) < 1e-12
+    m = np.random.default_rng(1).normal(size=(5, 9))
+    # 2x2 Gram matrices of unit columns have eigenvalues 1 +- |g_ij|: delta_2 is exactly the coherence
+    assert math.isclose(restricted_isometry_constant(m, 2), coherence(m), rel_tol=1e-10)
+
+
+def test_rip_against_brute_force_and_bounds():
+    m = np.random.default_rng(2).normal(size=(6, 8))
+    u = m / np.linalg.norm(m, axis=0)
+    brute = 0.0
+    for support in itertools.combinations(range(8), 3):
+        eig = np.linalg.eigvalsh(u[:, support].T @ u[:, support])
+        brute = max(brute, abs(eig[0] - 1), abs(eig[-1] - 1))
+    exact = restricted_isometry_constant(m, 3)
+    assert math.isclose(exact, brute, rel_tol=1e-12)
+    assert exact <= 2 * coherence(m) + 1e-12  # Gershgorin: delta_s <= (s - 1) mu
+    sampled = restricted_isometry_constant(m, 3, n_supports=10, seed=0)
+    assert sampled <= exact + 1e-12  # sampling visits a subset of the supports: a lower bound
+    assert restricted_isometry_constant(m, 3, n_supports=5000, seed=0) == pytest.approx(exact)  # 56 supports, all hit
+
+
+def test_rip_rank_deficiency_gives_delta_one():
+    m = np.random.default_rng(3).normal(size=(5, 2)) @ np.random.default_rng(4).normal(size=(2, 7))  # rank 2
+    # any 3 columns of a rank-2 matrix are dependent: some 3-sparse v has M v = 0, so delta_3 >= 1
+    assert restricted_isometry_constant(m, 3) >= 1 - 1e-9
+    assert restricted_isometry_constant(m, 2) < 1  # generic pairs are independent
+
+
+def test_rip_and_coherence_errors():
+    m = np.eye(4)
+    with pytest.raises(ValueError, match="s must"):
+        restricted_isometry_constant(m, 5)
+    with pytest.raises(ValueError, match="2-D"):
+        restricted_isometry_constant(np.ones(4), 1)
+    with pytest.raises(ValueError, match="zero column"):
+        restricted_isometry_constant(np.zeros((3, 3)), 1)
+    with pytest.raises(ValueError, match="too many"):
+        restricted_isometry_constant(np.eye(40), 10)
+    with pytest.raises(ValueError, match="n_supports"):
+        restricted_isometry_constant(m, 2, n_supports=0)
+    with pytest.raises(ValueError, match="at least 2 columns"):
+        coherence(np.ones((3, 1)))
+
+
+# --- pictures -------------------------------------------------------------------------------------------
+
+
+def test_plots_draw_and_check_shapes():
+    ax = plot_attention(np.eye(4), parents=np.array([[0], [1], [2], [3]]))
+    assert len(ax.collections) == 1  # the circles of the true parents
+    plt.close("all")
+    att = np.full((3, 3), 0.1) + np.eye(3)[[1, 2, 0]] * 0.7
+    ax = draw_pointer_graph(np.array([[1], [2], [1]]), values=np.array([0, 1, 2]), attention=att)
+    assert len(ax.texts) == 9  # 3 values, 3 outputs, 3 position labels
+    plt.close("all")
+    with pytest.raises(ValueError, match="attention must"):
+        plot_attention(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="parents must"):
+        draw_pointer_graph(np.array([1, 2]))
+    with pytest.raises(ValueError, match="attention must"):
+        draw_pointer_graph(np.array([[1], [0]]), attention=np.ones((3, 3)))
