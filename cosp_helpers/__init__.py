@@ -25,6 +25,8 @@ One module per concept; everything public is re-exported here, so a notebook nee
 * :mod:`~cosp_helpers.pruning` -- magnitude pruning with rewinding, beta-lasso, locality metrics
 * :mod:`~cosp_helpers.attention` -- a small transformer with exposed attention, sparse attention, graph recovery
 * :mod:`~cosp_helpers.memory` -- associative memories and soft look-up
+* :mod:`~cosp_helpers.hierarchical` -- hierarchical Gaussian targets, layer-wise training
+* :mod:`~cosp_helpers.splines` -- path norms and knot counting for 1-D ReLU fits
 """
 
 from .approximation import *  # noqa: F403
@@ -37,6 +39,7 @@ from .curse import *  # noqa: F403
 from .depth import *  # noqa: F403
 from .exercises import *  # noqa: F403
 from .graphs import *  # noqa: F403
+from .hierarchical import *  # noqa: F403
 from .lemma2 import *  # noqa: F403
 from .memory import *  # noqa: F403
 from .networks import *  # noqa: F403
@@ -46,6 +49,7 @@ from .rates import *  # noqa: F403
 from .regularization import *  # noqa: F403
 from .relu import *  # noqa: F403
 from .runtime import *  # noqa: F403
+from .splines import *  # noqa: F403
 from .superposition import *  # noqa: F403
 from .training import *  # noqa: F403
 from .widgets import *  # noqa: F403
@@ -60,6 +64,7 @@ from . import (  # noqa: E402
     depth,
     exercises,
     graphs,
+    hierarchical,
     lemma2,
     memory,
     networks,
@@ -69,6 +74,7 @@ from . import (  # noqa: E402
     regularization,
     relu,
     runtime,
+    splines,
     superposition,
     training,
     widgets,
@@ -87,6 +93,7 @@ __all__ = (
     + depth.__all__
     + exercises.__all__
     + graphs.__all__
+    + hierarchical.__all__
     + lemma2.__all__
     + memory.__all__
     + networks.__all__
@@ -96,6 +103,7 @@ __all__ = (
     + regularization.__all__
     + relu.__all__
     + runtime.__all__
+    + splines.__all__
     + superposition.__all__
     + training.__all__
     + widgets.__all__
