@@ -146,6 +146,8 @@ def test_exercises_have_self_checks_and_hidden_solutions(notebook) -> None:
         assert "check_answer(" in check.source or "NOT_ANSWERED" in check.source, f"{path.name}, exercise {n}: no self-check"
         assert "check_answer(" in solution.source, f"{path.name}, exercise {n}: the solution must pass through check_answer"
         assert solution.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}, exercise {n}: hide the solution"
+        # ...and in the book too, where the tag "hide-input" collapses a cell's source behind a toggle
+        assert "hide-input" in solution.metadata.get("tags", []), f"{path.name}, exercise {n}: tag the solution 'hide-input'"
         order = [code.index(learner), code.index(check), code.index(solution)]
         assert order == sorted(order), f"{path.name}, exercise {n}: cells must go work, self-check, solution"
 

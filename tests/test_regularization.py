@@ -28,13 +28,7 @@ from cosp_helpers.regularization import (
 from cosp_helpers.training import evaluate, train
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # the models here are tiny: a second thread only adds contention on shared cores
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _linear(weight, bias):
