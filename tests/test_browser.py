@@ -278,7 +278,8 @@ async def _move_first_control(page: Page, run: NotebookRun) -> None:
         before = await control.element_handle()
         old = await page.evaluate(_FIGURE_JS, before)
         await handle.focus()
-        await handle.press("ArrowRight")  # one step, as a keyboard user or a small drag would
+        at_max = await handle.evaluate("(h) => h.getAttribute('aria-valuenow') === h.getAttribute('aria-valuemax')")
+        await handle.press("ArrowLeft" if at_max else "ArrowRight")  # one step, as a keyboard user would
         run.control = "slider: " + (await control.inner_text()).replace("\n", " ").strip()
     elif await dropdown.count():
         control = dropdown
