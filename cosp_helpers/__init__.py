@@ -22,8 +22,10 @@ One module per concept; everything public is re-exported here, so a notebook nee
 * :mod:`~cosp_helpers.relu` -- hand-wired ReLU constructions: indicators, min, threshold
 * :mod:`~cosp_helpers.lemma2` -- Lemma 2 built: deep ReLU networks for binary-tree functions
 * :mod:`~cosp_helpers.depth` -- depth separation: sawtooth, Yarotsky's square, Takagi
+* :mod:`~cosp_helpers.signals` -- image-like signals on a ring: non-linear Gaussian processes and their Gaussian control
 * :mod:`~cosp_helpers.pruning` -- magnitude pruning with rewinding, beta-lasso, locality metrics
-* :mod:`~cosp_helpers.attention` -- a small transformer with exposed attention, sparse attention, graph recovery
+* :mod:`~cosp_helpers.pointer` -- a sequence task with a known, input-dependent graph; graph recovery
+* :mod:`~cosp_helpers.attention` -- a small transformer with exposed attention, sparse attention, Lemma 3
 * :mod:`~cosp_helpers.memory` -- associative memories and soft look-up
 * :mod:`~cosp_helpers.hierarchical` -- hierarchical Gaussian targets, layer-wise training
 * :mod:`~cosp_helpers.splines` -- path norms and knot counting for 1-D ReLU fits
@@ -44,11 +46,13 @@ from .lemma2 import *  # noqa: F403
 from .memory import *  # noqa: F403
 from .networks import *  # noqa: F403
 from .plotting import *  # noqa: F403
+from .pointer import *  # noqa: F403
 from .pruning import *  # noqa: F403
 from .rates import *  # noqa: F403
 from .regularization import *  # noqa: F403
 from .relu import *  # noqa: F403
 from .runtime import *  # noqa: F403
+from .signals import *  # noqa: F403
 from .splines import *  # noqa: F403
 from .superposition import *  # noqa: F403
 from .training import *  # noqa: F403
@@ -69,11 +73,13 @@ from . import (  # noqa: E402
     memory,
     networks,
     plotting,
+    pointer,
     pruning,
     rates,
     regularization,
     relu,
     runtime,
+    signals,
     splines,
     superposition,
     training,
@@ -98,11 +104,13 @@ __all__ = (
     + memory.__all__
     + networks.__all__
     + plotting.__all__
+    + pointer.__all__
     + pruning.__all__
     + rates.__all__
     + regularization.__all__
     + relu.__all__
     + runtime.__all__
+    + signals.__all__
     + splines.__all__
     + superposition.__all__
     + training.__all__
