@@ -288,7 +288,7 @@ async def _move_first_control(page: Page, run: NotebookRun) -> None:
         old = await page.evaluate(_FIGURE_JS, before)
         options = await control.locator("option").all_inner_texts()
         current = await control.evaluate("(el) => el.options[el.selectedIndex].text")
-        choice = next(o for o in options if o != current)
+        choice = options[-1] if options[-1] != current else options[0]  # the far end: the largest change
         await control.select_option(label=choice)
         run.control = f"drop-down: {current} -> {choice}"
     else:
