@@ -75,6 +75,18 @@ def check_power_of_two(name: str, value: object) -> int:
     return n
 
 
+def check_real_array(name: str, x: object) -> np.ndarray:
+    """A numpy array of finite real numbers (any shape), as float."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
+    if x.dtype == bool or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    x = x.astype(float, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    return x
+
+
 def check_points(name: str, x: object, d: int | None = None) -> np.ndarray:
     """A float array of shape (n, d) with n >= 1."""
     if not isinstance(x, np.ndarray):

@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 from scipy import linalg, special
 
-from ._checks import as_generator, check_int, check_positive, check_real
+from ._checks import as_generator, check_int, check_positive, check_real, check_real_array
 
 __all__ = [
     "unit_keys",
@@ -53,19 +53,13 @@ __all__ = [
 
 def _matrix(name: str, a: object, rows: int | None = None, cols: int | None = None) -> np.ndarray:
     """A finite real 2-D float array, optionally with a given number of rows / columns."""
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array (2-D), got {type(a).__name__}")
-    if a.dtype == bool or not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        raise TypeError(f"{name} must have a real dtype, got {a.dtype}")
+    a = check_real_array(name, a)
     if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
         raise ValueError(f"{name} must be a non-empty 2-D array, got shape {a.shape}")
     if rows is not None and a.shape[0] != rows:
         raise ValueError(f"{name} must have {rows} rows, got shape {a.shape}")
     if cols is not None and a.shape[1] != cols:
         raise ValueError(f"{name} must have {cols} columns, got shape {a.shape}")
-    a = a.astype(float, copy=False)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must hold finite numbers, got NaN or inf")
     return a
 
 

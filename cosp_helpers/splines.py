@@ -35,7 +35,7 @@ from matplotlib.axes import Axes
 from scipy import optimize
 from torch import nn
 
-from ._checks import as_torch_generator, check_int, check_real
+from ._checks import as_torch_generator, check_int, check_real, check_real_array
 from .plotting import get_ax
 
 __all__ = [
@@ -235,29 +235,18 @@ def spline_values(weights: UnitWeights, x: np.ndarray) -> np.ndarray:
     array([2. , 0.5])
     """
     u = _check_units(weights)
-    x = _check_array("x", x)
+    x = check_real_array("x", x)
     flat = x.reshape(-1, 1)  # (n, 1)
     out = np.maximum(flat * u.w + u.b, 0.0) @ u.v + u.a * flat[:, 0] + u.c  # (n,)
     return out.reshape(x.shape)
-
-
-def _check_array(name: str, x: object) -> np.ndarray:
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
-        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    x = x.astype(float, copy=False)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite")
-    return x
 
 
 # --- the rescaling inequality ------------------------------------------------------------------
 
 
 def _check_vw(v: object, w: object) -> tuple[np.ndarray, np.ndarray]:
-    v = _check_array("v", v)
-    w = _check_array("w", w)
+    v = check_real_array("v", v)
+    w = check_real_array("w", w)
     if v.ndim != 1:
         raise ValueError(f"v must be 1-D (one output weight per unit), got shape {v.shape}")
     if w.ndim == 1:
@@ -368,7 +357,7 @@ def balance(
     alpha[ok] = np.sqrt(np.abs(v[ok]) / norms[ok])
     new_b = None
     if b is not None:
-        b = _check_array("b", b)
+        b = check_real_array("b", b)
         if b.shape != v.shape:
             raise ValueError(f"b must have the shape of v, {v.shape}, got {b.shape}")
         new_b = b * alpha
@@ -492,8 +481,8 @@ def slope_tv(weights: UnitWeights) -> float:
 
 
 def _check_data(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-    x = _check_array("x", x)
-    y = _check_array("y", y)
+    x = check_real_array("x", x)
+    y = check_real_array("y", y)
     if x.ndim != 1 or y.shape != x.shape:
         raise ValueError(f"x and y must be 1-D arrays of one length, got shapes {x.shape} and {y.shape}")
     if x.size < 2:
@@ -576,7 +565,7 @@ def min_tv_interpolant(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> tuple[
     (2.0, 1, True)
     """
     x, y = _check_data(x, y)
-    grid = _check_array("grid", grid)
+    grid = check_real_array("grid", grid)
     if grid.ndim != 1 or grid.size < 1:
         raise ValueError(f"grid must be a non-empty 1-D array, got shape {grid.shape}")
     phi = _relu_design(x, grid)  # (N, m)

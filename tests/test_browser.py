@@ -386,7 +386,11 @@ def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Notebook
     finally:
         server.stop()
     results["__total__"] = NotebookRun("__total__", seconds=time.monotonic() - start)
-    summary = {name: {"seconds": round(r.seconds, 1), "control": r.control} for name, r in results.items()}
+    summary = {
+        name: {"seconds": round(r.seconds, 1), "control": r.control, "widget outputs": r.widget_outputs,
+               "live widgets": r.widgets_rendered}
+        for name, r in results.items()
+    }  # fmt: skip
     (SCREENSHOTS / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return results
 
