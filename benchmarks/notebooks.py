@@ -223,7 +223,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     if not args.notebooks:
-        args.notebooks = sorted(NOTEBOOKS.glob("*.ipynb"))
+        args.notebooks = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if re.fullmatch(r"\d\d_\w+\.ipynb", p.name))
         if not args.notebooks:
             parser.error(f"no notebooks found in {NOTEBOOKS}")
     for path in args.notebooks:

@@ -3,7 +3,8 @@
 One module per concept; everything public is re-exported here, so a notebook needs only
 ``import cosp_helpers as cosp``.
 
-* :mod:`~cosp_helpers.runtime` -- seeding, device, the ``COSP_SCALE`` knob, versions
+* :mod:`~cosp_helpers.runtime` -- seeding and the ``COSP_SEED`` knob, device, the ``COSP_SCALE`` knob, versions
+* :mod:`~cosp_helpers.claims` -- checked results: claims and sanity checks with printed margins
 * :mod:`~cosp_helpers.curse` -- counts and concentration of measure in high dimension
 * :mod:`~cosp_helpers.approximation` -- approximants and the error-vs-parameters runner
 * :mod:`~cosp_helpers.rates` -- log-log slope fits
@@ -34,6 +35,7 @@ One module per concept; everything public is re-exported here, so a notebook nee
 from .approximation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .boolean import *  # noqa: F403
+from .claims import *  # noqa: F403
 from .bounds import *  # noqa: F403
 from .convolution import *  # noqa: F403
 from .course import *  # noqa: F403
@@ -61,6 +63,7 @@ from . import (  # noqa: E402
     approximation,
     attention,
     boolean,
+    claims,
     bounds,
     convolution,
     course,
@@ -92,6 +95,7 @@ __all__ = (
     approximation.__all__
     + attention.__all__
     + boolean.__all__
+    + claims.__all__
     + bounds.__all__
     + convolution.__all__
     + course.__all__

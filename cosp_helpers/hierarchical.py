@@ -237,7 +237,13 @@ def spectral_first_layer(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Shape (k, d), orthonormal rows.
+        Shape (k, d), orthonormal rows: the eigenvectors, ordered by ``|eigenvalue|`` (descending; for equal
+        ``|eigenvalue|`` the positive eigenvalue first), each with its entry of largest magnitude positive.
+        The output depends on ``M`` only, not on the signs or bases LAPACK happens to return: for a
+        (near-)repeated eigenvalue (within ``1e-8 max|eigenvalue|``) the rows of that eigenvalue are a fixed
+        canonical basis of its eigenspace (the orthonormalised projection of a fixed seeded Gaussian matrix).
+        If the ``k``-th and ``(k+1)``-th ``|eigenvalue|`` are (nearly) equal, the top-``k`` span itself is not
+        determined by ``M``; no choice of basis can fix that.
 
     References
     ----------
@@ -257,8 +263,49 @@ def spectral_first_layer(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
     yc = y - y.mean()
     m = (x * yc[:, None]).T @ x / len(y) - yc.mean() * np.eye(d)  # (d, d); yc.mean() = 0 up to rounding
     eigenvalues, vectors = np.linalg.eigh(m)
-    top = np.argsort(-np.abs(eigenvalues))[:k]
-    return vectors[:, top].T.copy()
+    return _canonical_top_eigenvectors(eigenvalues, vectors, k)
+
+
+_CLUSTER_RTOL = 1e-8
+"""Eigenvalues closer than this times ``max |eigenvalue|`` count as one repeated eigenvalue.
+
+Rounding moves an eigenvector of a symmetric matrix by about ``eps ||M|| / gap``; below a gap of
+``1e-8 ||M||`` that is more than ``1e-8``, and the individual vectors are no longer determined by ``M``.
+"""
+
+
+def _canonical_top_eigenvectors(eigenvalues: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
+    # The k eigenvectors of largest |eigenvalue|, as rows, made independent of LAPACK's choices:
+    # * order: by |eigenvalue| descending, ties broken by the eigenvalue (positive first), a stable sort;
+    # * sign: each vector's entry of largest magnitude (first such index) is made positive;
+    # * (near-)repeated eigenvalues, within _CLUSTER_RTOL * max|eigenvalue|: any basis of their eigenspace is as valid
+    #   as another, so the cluster's vectors are replaced by the orthonormalised projections P G of a fixed Gaussian G
+    #   (seeded) onto the eigenspace (QR with a positive diagonal of R), which depends on the eigenspace only.
+    d = vectors.shape[0]
+    scale = float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
+    tol = _CLUSTER_RTOL * scale
+    order = np.lexsort((-eigenvalues, -np.abs(eigenvalues)))  # primary key last: |eigenvalue| descending
+    chosen = order[:k]
+    rows = []
+    done = set()
+    fixed = np.random.default_rng(20250214).standard_normal((d, d))  # the fixed G, one column per kept direction
+    for position, index in enumerate(chosen):
+        if index in done:
+            continue
+        cluster = [j for j in chosen if abs(eigenvalues[j] - eigenvalues[index]) <= tol and j not in done]
+        done.update(cluster)
+        if len(cluster) == 1:
+            v = vectors[:, index]
+            v = v * (1.0 if v[int(np.argmax(np.abs(v)))] >= 0 else -1.0)
+            rows.append(v[None, :])
+            continue
+        # the whole eigenspace of this eigenvalue (also the members that did not make the top k)
+        members = [j for j in range(eigenvalues.size) if abs(eigenvalues[j] - eigenvalues[index]) <= tol]
+        span = vectors[:, members]  # (d, m): orthonormal basis of the eigenspace
+        projected = span @ (span.T @ fixed[:, position : position + len(cluster)])  # P G, (d, len(cluster))
+        q, r = np.linalg.qr(projected)
+        rows.append((q * np.sign(np.diag(r))).T)
+    return np.concatenate(rows, axis=0)
 
 
 def _monomial_index(k: int) -> list[torch.Tensor]:

@@ -8,6 +8,7 @@ nothing beyond it.
 
 * :func:`periodic_covariance` -- the covariance ``exp(-dist(i, j)^2 / xi^2)`` on the ring;
 * :func:`nlgp_covariance` -- the covariance after the nonlinearity (the arcsine formula);
+* :func:`symmetric_sqrt` -- the basis-independent square root the samplers use;
 * :func:`nlgp_samples` -- signals of one correlation length, non-Gaussian or the Gaussian control;
 * :func:`nlgp_dataset` -- two balanced classes that differ only in correlation length.
 """
@@ -21,7 +22,7 @@ from scipy.special import erf
 
 from ._checks import as_generator, check_int, check_positive
 
-__all__ = ["nlgp_covariance", "nlgp_dataset", "nlgp_samples", "periodic_covariance"]
+__all__ = ["nlgp_covariance", "nlgp_dataset", "nlgp_samples", "periodic_covariance", "symmetric_sqrt"]
 
 
 # --- data: non-linear Gaussian processes on a ring ---------------------------------------------
@@ -111,11 +112,47 @@ def nlgp_covariance(d: int, xi: float, gain: float) -> np.ndarray:
     return (2 / math.pi) * np.arcsin(2 * gain**2 * C / (1 + 2 * gain**2)) / _erf_norm(gain) ** 2
 
 
-def _gaussian(n: int, cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    # eigen-decomposition rather than Cholesky: the covariances are positive semidefinite and may be singular
+def symmetric_sqrt(cov: np.ndarray) -> np.ndarray:
+    """The symmetric positive semidefinite square root ``S`` of a covariance, ``S @ S = cov``, ``S = S.T``.
+
+    Unlike ``V diag(sqrt(lambda))`` built from the eigenvectors ``V`` (or a Cholesky factor of a
+    singular matrix), ``S = V diag(sqrt(lambda)) V.T`` does not depend on which basis the eigensolver
+    returns inside a repeated eigenvalue: it is a sum of ``sqrt(lambda)`` times the projector onto each
+    eigenspace, and those projectors are unique. A circulant covariance on a ring has its eigenvalues
+    in equal pairs (the cosine and sine of each frequency), so the eigenvector factor would change
+    from one LAPACK build to another, and with it every sample; the symmetric root changes only by
+    rounding. Negative eigenvalues from rounding are clipped to 0.
+
+    Parameters
+    ----------
+    cov : numpy.ndarray, shape (d, d)
+        Symmetric, finite.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+
+    Examples
+    --------
+    >>> C = periodic_covariance(16, 1.5)  # positive definite: no eigenvalue is clipped
+    >>> S = symmetric_sqrt(C)
+    >>> bool(np.allclose(S @ S, C, atol=1e-12)), bool(np.array_equal(S, S.T))
+    (True, True)
+    """
+    if not isinstance(cov, np.ndarray) or cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
+        raise TypeError(f"cov must be a square numpy array, got {type(cov).__name__} {getattr(cov, 'shape', '')}")
+    if not np.issubdtype(cov.dtype, np.floating) or not np.all(np.isfinite(cov)):
+        raise ValueError("cov must hold finite floating-point numbers")
+    if not np.allclose(cov, cov.T, rtol=0, atol=1e-12 * max(1.0, float(np.abs(cov).max()))):
+        raise ValueError("cov must be symmetric")
     values, vectors = np.linalg.eigh(cov)
-    root = vectors * np.sqrt(np.clip(values, 0.0, None))  # (d, d), root @ root.T = cov
-    return rng.standard_normal((n, cov.shape[0])) @ root.T  # (n, d)
+    root = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    return (root + root.T) / 2  # exactly symmetric
+
+
+def _gaussian(n: int, cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    # z = xi @ S with S the symmetric square root: basis-independent (see symmetric_sqrt)
+    return rng.standard_normal((n, cov.shape[0])) @ symmetric_sqrt(cov)  # (n, d)
 
 
 def nlgp_samples(

@@ -11,7 +11,7 @@ import pytest
 
 import cosp_helpers
 
-CONSTANTS = {"COURSE", "CONCEPTS", "NOT_ANSWERED"}
+CONSTANTS = {"COURSE", "CONCEPTS", "NOT_ANSWERED", "SEED_STRIDE"}
 PUBLIC_MODULES = sorted(m.name for m in pkgutil.iter_modules(cosp_helpers.__path__) if not m.name.startswith("_"))
 
 

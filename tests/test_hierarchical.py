@@ -171,6 +171,59 @@ def test_spectral_overlap_follows_the_spiked_matrix_prediction():
     assert abs(np.mean(overlaps) - predicted) < 0.02
 
 
+def test_target_qr_signs_are_canonical():
+    # W* = Q^T from the QR factorisation G = QR of the target's Gaussian draw, with the columns of Q multiplied by sign(diag R):
+    # then W* G = R' is upper triangular with a positive diagonal, whatever signs LAPACK returned.
+    d, k, seed = 12, 4, 5
+    g = np.random.default_rng(seed).standard_normal((d, k))  # the first draw hierarchical_target makes
+    r = hierarchical_target(d, k, seed=seed).weights @ g
+    np.testing.assert_allclose(np.tril(r, -1), 0, atol=1e-12)
+    assert np.all(np.diag(r) > 0)
+
+
+def _flip_and_rotate(vectors, cluster, seed):
+    # another valid eigendecomposition: every vector's sign flipped at random, and a random rotation inside `cluster`
+    rng = np.random.default_rng(seed)
+    out = vectors * rng.choice([-1.0, 1.0], size=vectors.shape[1])
+    rotation = np.linalg.qr(rng.standard_normal((len(cluster), len(cluster))))[0]
+    out[:, cluster] = out[:, cluster] @ rotation
+    return out
+
+
+def test_spectral_layer_ignores_lapack_signs(monkeypatch):
+    t = hierarchical_target(16, 3, seed=4)
+    x, y = t.sample(500, seed=0)
+    reference = spectral_first_layer(x, y, 3)
+    true_eigh = np.linalg.eigh
+    for seed in range(4):
+        monkeypatch.setattr(np.linalg, "eigh", lambda a, s=seed: (lambda w, v: (w, _flip_and_rotate(v, [0], s)))(*true_eigh(a)))
+        np.testing.assert_array_equal(spectral_first_layer(x, y, 3), reference)
+    for row in reference:  # the sign rule: the entry of largest magnitude is positive
+        assert row[np.argmax(np.abs(row))] > 0
+
+
+def test_spectral_layer_canonical_basis_for_repeated_eigenvalues():
+    from cosp_helpers.hierarchical import _canonical_top_eigenvectors
+
+    d = 8
+    basis = np.linalg.qr(np.random.default_rng(1).standard_normal((d, d)))[0]
+    values = np.array([-0.1, 0.0, 0.05, 0.1, 0.2, 0.7, 0.7, 0.7])  # a triple eigenvalue on top, then 0.2, then a tie |-0.1| = 0.1
+    reference = _canonical_top_eigenvectors(values, basis, 5)
+    np.testing.assert_allclose(reference @ reference.T, np.eye(5), atol=1e-12)
+    m = basis @ np.diag(values) @ basis.T
+    top_span = basis[:, [5, 6, 7]]
+    np.testing.assert_allclose(reference[:3] @ top_span @ top_span.T, reference[:3], atol=1e-12)  # rows 0-2 span the eigenspace
+    np.testing.assert_allclose(np.abs(reference[3]), np.abs(basis[:, 4]), atol=1e-12)  # then the eigenvector of 0.2
+    np.testing.assert_allclose(np.abs(reference[4]), np.abs(basis[:, 3]), atol=1e-12)  # the tie |+-0.1|: +0.1 first
+    for seed in range(5):
+        other = _flip_and_rotate(basis, [5, 6, 7], seed)
+        np.testing.assert_allclose(_canonical_top_eigenvectors(values, other, 5), reference, atol=1e-12)
+    # a near-repeated eigenvalue (gap 1e-12 of the scale) is treated as repeated; so is the output of eigh on m itself
+    near = values + np.array([0, 0, 0, 0, 0, 0, 3e-13, 7e-13])
+    np.testing.assert_allclose(_canonical_top_eigenvectors(near, _flip_and_rotate(basis, [5, 6, 7], 9), 5), reference, atol=1e-10)
+    np.testing.assert_allclose(_canonical_top_eigenvectors(*np.linalg.eigh(m), 5), reference, atol=1e-7)
+
+
 def test_spectral_errors():
     x = np.zeros((5, 4))
     with pytest.raises(ValueError, match="k must be <= 4"):

@@ -9,6 +9,7 @@ a static fallback after every widget.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -18,7 +19,12 @@ import pytest
 import cosp_helpers as cosp
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# the course notebooks only, as the browser and book tests and the robustness runner glob them: a stray
+# notebook (a learner's copy, "Untitled.ipynb") in notebooks/ neither breaks nor widens the run
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+COURSE_NOTEBOOK = re.compile(r"\d\d_\w+\.ipynb")  # as conftest.py's collection rule: no "-Copy1"
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob(NOTEBOOK_PATTERN) if COURSE_NOTEBOOK.fullmatch(p.name))
+SEEDING_CALLS = {"default_rng", "manual_seed", "seed_everything", "RandomState", "seed", "SeedSequence"}
 REQUIRED_HEADINGS = ("## Set-up", "## Exercises", "## Key takeaways", "## References", "## Where next")
 EXERCISE_TAGS = {"exercise", "self-check", "solution"}
 
@@ -100,7 +106,8 @@ def test_setup_cell_imports_and_seeds(notebook) -> None:
     path, nb = notebook
     setup = _code(nb)[0].source
     assert "import cosp_helpers as cosp" in setup, f"{path.name}: the set-up cell must import cosp_helpers as cosp"
-    assert "cosp.seed_everything(" in setup, f"{path.name}: the set-up cell must seed once"
+    assert "cosp.seed_everything(SEED)" in setup, f"{path.name}: the set-up cell must seed once, from SEED"
+    assert "SEED = cosp.base_seed()" in setup, f"{path.name}: the set-up cell must read COSP_SEED as SEED"
     assert "cosp.versions()" in setup, f"{path.name}: the set-up cell must print versions"
     seeds = sum(c.source.count("seed_everything(") for c in _code(nb))
     assert seeds == 1, f"{path.name}: seed once, in the set-up cell (found {seeds} calls)"
@@ -122,11 +129,76 @@ def test_only_the_public_api(notebook) -> None:
                 assert node.attr in public, f"{path.name}: cosp.{node.attr} is not in cosp_helpers.__all__"
 
 
+def _calls(cell: nbformat.NotebookNode) -> list[ast.Call]:
+    return [n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Call)]
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_literal_number(node: ast.AST) -> bool:
+    if isinstance(node, ast.UnaryOp):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+
+
 def test_at_least_one_checked_result(notebook) -> None:
+    # every notebook with an experiment checks a claim (cosp.check); 00, which has none, checks its course map (cosp.sanity)
     path, nb = notebook
     body = [c for c in _code(nb) if not (_tags(c) & EXERCISE_TAGS)]
-    asserts = sum(isinstance(n, ast.Assert) for c in body for n in ast.walk(ast.parse(c.source)))
-    assert asserts >= 1, f"{path.name}: no assert outside the exercises"
+    kinds = {ast.unparse(call.func) for c in body for call in _calls(c)} & {"cosp.check", "cosp.sanity"}
+    wanted = {"cosp.sanity"} if path.name.startswith("00_") else {"cosp.check"}
+    assert wanted <= kinds, f"{path.name}: no {' or '.join(wanted)} outside the exercises"
+
+
+def test_every_check_goes_through_the_check_helper(notebook) -> None:
+    # a bare assert prints nothing and names no claim; experiments use cosp.check, identities cosp.sanity
+    path, nb = notebook
+    for i, cell in enumerate(_code(nb)):
+        if _tags(cell) & EXERCISE_TAGS:
+            continue
+        asserts = [n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Assert)]
+        assert not asserts, f"{path.name}, code cell {i}: bare assert on line {asserts[0].lineno}; use cosp.check or cosp.sanity"
+
+
+def test_every_claim_says_where_its_tolerance_comes_from(notebook) -> None:
+    path, nb = notebook
+    for cell in _code(nb):
+        for call in _calls(cell):
+            if ast.unparse(call.func) == "cosp.check":
+                assert any(k.arg == "basis" for k in call.keywords), f"{path.name}: cosp.check without basis=: {ast.unparse(call)[:80]}"
+
+
+def test_no_literal_seed(notebook) -> None:
+    # every seed is COSP_SEED-derived (SEED, SEEDS[i], cosp.derive_seed(k)), so that one variable moves every draw
+    path, nb = notebook
+    for cell in _code(nb):
+        for call in _calls(cell):
+            literal = [k for k in call.keywords if k.arg == "seed" and _is_literal_number(k.value)]
+            assert not literal, f"{path.name}: literal seed in {ast.unparse(call)[:80]}; use cosp.derive_seed(...) or SEEDS[i]"
+            if _callee(call) in SEEDING_CALLS and ast.unparse(call.func) != "cosp.derive_seed":
+                assert not any(_is_literal_number(a) for a in call.args), (
+                    f"{path.name}: literal seed in {ast.unparse(call)[:80]}; use cosp.derive_seed(...)")
+
+
+def test_every_random_helper_gets_its_seed(notebook) -> None:
+    # a cosp function that draws random numbers takes seed=; leaving it at its default would not follow COSP_SEED
+    path, nb = notebook
+    for cell in _code(nb):
+        for call in _calls(cell):
+            if not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id == "cosp"):
+                continue
+            target = getattr(cosp, call.func.attr, None)
+            try:
+                params = list(inspect.signature(target).parameters)
+            except (TypeError, ValueError):
+                continue
+            if "seed" not in params or any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+                continue
+            passed = any(k.arg == "seed" for k in call.keywords) or len(call.args) > params.index("seed")
+            assert passed, f"{path.name}: {ast.unparse(call)[:80]} leaves seed= at its default; pass a derived seed"
 
 
 def test_exercises_have_self_checks_and_hidden_solutions(notebook) -> None:
@@ -174,3 +246,25 @@ def test_links_to_notebooks_resolve_or_say_in_preparation(notebook) -> None:
                 assert target in {cosp.notebook_filename(info) for info in cosp.COURSE}, f"{path.name}: link to {target}"
                 if not (path.parent / target).exists():
                     assert "(in preparation)" in line, f"{path.name}: {target} does not exist yet; say '(in preparation)'"
+
+
+
+def test_stray_notebooks_are_not_collected(tmp_path) -> None:
+    # a learner's scratch notebook and JupyterLab's copy are neither structure-checked nor run by nbval
+    import subprocess
+    import sys
+
+    names = ["Untitled.ipynb", "04_deep_vs_shallow-Copy1.ipynb", "scratch.ipynb"]
+    strays = [ROOT / "notebooks" / name for name in names]
+    assert not any(p.exists() for p in strays)
+    try:
+        for stray in strays:
+            stray.write_text("not a notebook")  # would fail to parse if collected
+        assert not any(p.name in names for p in sorted((ROOT / "notebooks").glob(NOTEBOOK_PATTERN)) if COURSE_NOTEBOOK.fullmatch(p.name))
+        listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "notebooks"], cwd=ROOT,
+                                capture_output=True, text=True, check=False).stdout
+        assert "Untitled" not in listed and "Copy1" not in listed and "scratch" not in listed
+        assert "00_start_here.ipynb" in listed
+    finally:
+        for stray in strays:
+            stray.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from cosp_helpers import signals
 from cosp_helpers.signals import nlgp_covariance, nlgp_dataset, nlgp_samples, periodic_covariance
 
 
@@ -96,3 +97,41 @@ def test_sample_and_dataset_errors():
         nlgp_dataset(4, 8, (2.0, 2.0), 1.0)
     with pytest.raises(ValueError, match=r"xis\[1\]"):
         nlgp_dataset(4, 8, (2.0, 0.0), 1.0)
+
+
+def test_symmetric_sqrt_squares_to_the_covariance_and_is_symmetric():
+    C = signals.periodic_covariance(40, 3.0)
+    S = signals.symmetric_sqrt(C)
+    assert np.array_equal(S, S.T)
+    # C has eigenvalues clipped at 0 only at the level of rounding, so S @ S = C to rounding
+    assert np.abs(S @ S - C).max() < 1e-10
+
+
+def test_symmetric_sqrt_does_not_depend_on_the_eigenbasis():
+    # a circulant covariance has repeated eigenvalues; rotate the eigenvectors inside each pair and rebuild:
+    # the factor V sqrt(L) changes, the symmetric root does not
+    C = signals.periodic_covariance(16, 2.0)
+    values, vectors = np.linalg.eigh(C)
+    rng = np.random.default_rng(0)
+    rotated = vectors.copy()
+    i = 0
+    while i < len(values) - 1:
+        if abs(values[i] - values[i + 1]) < 1e-9 * max(1.0, abs(values[i])):
+            angle = rng.uniform(0, 2 * np.pi)
+            rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+            rotated[:, i:i + 2] = rotated[:, i:i + 2] @ rot
+            i += 2
+        else:
+            i += 1
+    old_style = [v * np.sqrt(np.clip(values, 0, None)) for v in (vectors, rotated)]
+    assert np.abs(old_style[0] - old_style[1]).max() > 0.1  # the eigenvector factor is basis-dependent
+    rebuilt = (rotated * np.sqrt(np.clip(values, 0, None))) @ rotated.T
+    assert np.abs(rebuilt - signals.symmetric_sqrt(C)).max() < 1e-12
+
+
+@pytest.mark.parametrize("bad, error", [(np.ones((2, 3)), TypeError), ([[1.0, 0.0], [0.0, 1.0]], TypeError),
+                                        (np.array([[1.0, 0.5], [0.0, 1.0]]), ValueError),
+                                        (np.array([[np.nan, 0.0], [0.0, 1.0]]), ValueError)])
+def test_symmetric_sqrt_rejects_bad_input(bad, error):
+    with pytest.raises(error, match="cov"):
+        signals.symmetric_sqrt(bad)
