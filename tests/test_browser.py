@@ -387,6 +387,8 @@ def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Notebook
     finally:
         server.stop()
     results["__total__"] = NotebookRun("__total__", seconds=time.monotonic() - start)
+    # wall-clock time depends on the machine and its load: reported here, budgeted in benchmarks/notebooks.py
+    print(f"browser test: all {len(NOTEBOOKS)} notebooks in {time.monotonic() - start:.0f} s, {PARALLEL_PAGES} at a time")
     summary = {
         name: {"seconds": round(r.seconds, 1), "control": r.control, "widget outputs": r.widget_outputs,
                "live widgets": r.widgets_rendered}
@@ -394,14 +396,6 @@ def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Notebook
     }  # fmt: skip
     (SCREENSHOTS / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return results
-
-
-def test_browser_test_reports_its_time(browser_runs: dict[str, NotebookRun]) -> None:
-    # Wall-clock time depends on the machine and on what else runs on it, so it is reported, not asserted;
-    # the speed budgets live in benchmarks/notebooks.py.
-    total = browser_runs["__total__"].seconds
-    print(f"browser test: all {len(NOTEBOOKS)} notebooks in {total:.0f} s, {PARALLEL_PAGES} at a time")
-    assert total > 0
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
