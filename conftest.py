@@ -1,8 +1,8 @@
-"""Collection rules for the test command: only the course notebooks run under nbval.
+"""Collection rule for nbval on notebooks/ (the Binder check runs one notebook that way; so can a user).
 
 A notebook in notebooks/ is collected when its name is ``NN_slug.ipynb`` (two digits, an
-underscore, letters, digits and underscores), the pattern the structure, browser and book tests
-and ``benchmarks/robustness.py`` use. A learner's ``Untitled.ipynb`` or JupyterLab's
+underscore, letters, digits and underscores), the pattern the test session's executor
+(``tests/notebook_runs.py``), the structure, browser and book tests and ``benchmarks/robustness.py`` use. A learner's ``Untitled.ipynb`` or JupyterLab's
 ``04_deep_vs_shallow-Copy1.ipynb`` is skipped: it can neither break nor widen the run.
 """
 

@@ -24,14 +24,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import nbformat
 from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from traitlets import default
+from traitlets import Type, default
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -72,12 +75,50 @@ class CurrentEnvKernelSpecManager(KernelSpecManager):
         return super().get_kernel_spec(kernel_name)
 
 
+class SlicedWaitChannel(AsyncZMQSocketChannel):
+    """A kernel channel that waits for a message in slices of at most one second.
+
+    nbclient waits for a cell's reply with one ``poll`` as long as the cell's time limit. Now and then
+    (more often on a loaded machine, and in cells that open widgets) that ``poll`` is not woken by a
+    message that has arrived: the kernel sits idle, its reply unread, until the time limit ends the run
+    (jupyter/nbclient#312). A fresh ``poll`` sees the waiting message, so waiting in one-second slices
+    up to the same deadline turns a lost wake-up into a delay of at most a second.
+    """
+
+    SLICE_S = 1.0
+
+    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        """The next message, waiting at most ``timeout`` seconds (None: no limit); ``queue.Empty`` after that."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = self.SLICE_S if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await super().get_msg(timeout=min(self.SLICE_S, left))
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
+class SlicedWaitKernelClient(AsyncKernelClient):
+    """nbclient's asynchronous kernel client, with :class:`SlicedWaitChannel` for replies and outputs."""
+
+    shell_channel_class = Type(SlicedWaitChannel)
+    iopub_channel_class = Type(SlicedWaitChannel)
+
+
 class CurrentEnvKernelManager(AsyncKernelManager):
-    """An nbclient kernel manager whose ``python3`` kernel runs in the current environment."""
+    """An nbclient kernel manager whose ``python3`` kernel runs in the current environment.
+
+    Its clients are :class:`SlicedWaitKernelClient`: a run never stalls on a lost wake-up.
+    """
 
     @default("kernel_spec_manager")
     def _kernel_spec_manager_default(self) -> KernelSpecManager:
         return CurrentEnvKernelSpecManager(data_dir=self.data_dir)
+
+    @default("client_factory")
+    def _client_factory_default(self) -> type:
+        return SlicedWaitKernelClient
 
 
 @dataclass

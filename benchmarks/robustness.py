@@ -8,6 +8,7 @@ Usage::
 Every notebook named (default: all of ``notebooks/[0-9][0-9]_*.ipynb``; ``04`` or a path both work)
 is executed once for each ``COSP_SEED`` in ``S, S+1, ..., S+N-1`` and each kernel path:
 
+* ``current`` -- the environment exactly as it is (the test command's run);
 * ``native`` -- the machine's own kernels (``ATEN_CPU_CAPABILITY`` unset, OpenBLAS as detected);
 * ``generic`` -- PyTorch's baseline kernels (``ATEN_CPU_CAPABILITY=default``) and OpenBLAS's
   Sandy Bridge kernels (``OPENBLAS_CORETYPE=Sandybridge``), which round differently from the
@@ -50,6 +51,7 @@ CELL_TIMEOUT_S = 600
 KERNEL_START_ATTEMPTS = 3  # a kernel that dies before running any cell is restarted, not counted
 RUN_TIMEOUT_S = 900  # a whole run; a stalled kernel is ended and the run counted as failed
 PATHS = {
+    "current": {},  # the environment as it is: what the test command runs
     "native": {"ATEN_CPU_CAPABILITY": None},
     "generic": {"ATEN_CPU_CAPABILITY": "default", "OPENBLAS_CORETYPE": "Sandybridge"},
 }
@@ -77,8 +79,11 @@ def notebook_paths(names: list[str]) -> list[Path]:
 # --- one run, in a child process ---------------------------------------------------------------------------------------
 
 
-def execute(path: Path) -> dict:
-    """Execute ``path`` in a fresh kernel with this process's environment; return status and timing."""
+def execute(path: Path, save: Path | None = None) -> dict:
+    """Execute ``path`` in a fresh kernel with this process's environment; return status and timing.
+
+    With ``save``, the executed notebook (outputs and all, as far as it ran) is written there.
+    """
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import nbformat
     from nbclient import NotebookClient
@@ -115,6 +120,9 @@ def execute(path: Path) -> dict:
                     Path(os.environ["COSP_CHECK_LOG"]).write_text("")
                 continue
         break
+    if save is not None:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save)
     return {"seconds": time.perf_counter() - start, "error": error}
 
 
@@ -135,8 +143,11 @@ class RunResult:
         return self.error is None and bool(self.checks) and all(c["passed"] for c in self.checks)
 
 
-def run_one(notebook: Path, seed: int, path: str, workdir: Path) -> RunResult:
-    """Run one notebook in a child process with ``COSP_SEED=seed`` and the environment of kernel path ``path``."""
+def run_one(notebook: Path, seed: int, path: str, workdir: Path, save: Path | None = None) -> RunResult:
+    """Run one notebook in a child process with ``COSP_SEED=seed`` and the environment of kernel path ``path``.
+
+    With ``save``, the executed notebook is written to that file.
+    """
     log = workdir / f"{notebook.stem}.{seed}.{path}.jsonl"
     log.unlink(missing_ok=True)
     env = dict(os.environ)
@@ -145,10 +156,15 @@ def run_one(notebook: Path, seed: int, path: str, workdir: Path) -> RunResult:
             env.pop(key, None)
         else:
             env[key] = value
-    env.update(COSP_SEED=str(seed), COSP_CHECK_LOG=str(log), COSP_CHECK_KEEP_GOING="1", MPLBACKEND="Agg")
+    env.update(COSP_SEED=str(seed), COSP_CHECK_LOG=str(log), COSP_CHECK_KEEP_GOING="1")
+    if save is None:
+        env["MPLBACKEND"] = "Agg"  # nobody sees this run's figures: draw them, but do not encode them inline
+    else:
+        env.pop("MPLBACKEND", None)  # the kept copy carries its figures, as in JupyterLab
     started = time.perf_counter()
     # a session of its own, so that a run past its time limit is ended with its kernel
-    child = subprocess.Popen([sys.executable, __file__, "--worker", str(notebook)], env=env, stdout=subprocess.PIPE,
+    command = [sys.executable, __file__, "--worker", str(notebook)] + (["--save", str(save)] if save else [])
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         stdout, stderr = child.communicate(timeout=RUN_TIMEOUT_S)
@@ -240,6 +256,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs side by side (default: cores)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"where the report and logs go (default {OUT})")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--save", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is None:
         if args.seeds < 1 or args.seed_start < 0 or args.jobs < 1:
@@ -255,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the matrix, print the report and return the exit status."""
     args = parse_args(argv)
     if args.worker is not None:
-        print(json.dumps(execute(args.worker)))
+        print(json.dumps(execute(args.worker, args.save)))
         return 0
     paths = notebook_paths(args.notebooks)
     seeds = list(range(args.seed_start, args.seed_start + args.seeds))

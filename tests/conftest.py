@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import torch
@@ -16,3 +17,11 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks() -> dict[str, Any]:
+    """Every course notebook executed once per test session (see ``notebook_runs.execute_all``)."""
+    import notebook_runs
+
+    return notebook_runs.execute_all()
