@@ -88,7 +88,7 @@ def check_real_array(name: str, x: object) -> np.ndarray:
 
 
 def check_points(name: str, x: object, d: int | None = None) -> np.ndarray:
-    """A float array of shape (n, d) with n >= 1."""
+    """A finite float array of shape (n, d) with n >= 1."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy array of shape (n, d), got {type(x).__name__}")
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
@@ -97,4 +97,59 @@ def check_points(name: str, x: object, d: int | None = None) -> np.ndarray:
         raise ValueError(f"{name} must have shape (n, d) with n >= 1, got shape {x.shape}")
     if d is not None and x.shape[1] != d:
         raise ValueError(f"{name} must have {d} columns, got shape {x.shape}")
-    return x.astype(float, copy=False)
+    x = x.astype(float, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    return x
+
+
+def check_array(
+    name: str,
+    x: object,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    finite: bool = True,
+    allow_empty: bool = True,
+) -> np.ndarray:
+    """An array of real numbers as float: numpy arrays, lists and numbers are accepted (not strings).
+
+    ``ndim`` (an int or a tuple of allowed values) fixes the number of dimensions; with ``finite`` (the
+    default) a NaN or an infinity is refused; with ``allow_empty=False`` so is an array with no entries.
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__} {x!r}"[:200])
+    try:
+        raw = np.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of real numbers: {error}") from None
+    if raw.dtype == bool or not np.issubdtype(raw.dtype, np.number) or np.iscomplexobj(raw):
+        raise TypeError(f"{name} must hold real numbers, got dtype {raw.dtype}")
+    arr = raw.astype(float, copy=False)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {'NaN' if np.isnan(arr).any() else 'inf'}")
+    return arr
+
+
+def check_tensor(name: str, x: object, *, finite: bool = True, allow_minus_inf: bool = False) -> torch.Tensor:
+    """A torch tensor of real numbers; with ``finite``, no NaN or inf (``-inf`` too unless ``allow_minus_inf``)."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if finite and x.is_floating_point():
+        bad = torch.isnan(x) | (x == float("inf"))
+        if not allow_minus_inf:
+            bad |= x == float("-inf")
+        if bool(bad.any()):
+            raise ValueError(f"{name} must be finite{' (-inf marks a masked entry)' if allow_minus_inf else ''}, "
+                             f"got {'NaN' if bool(torch.isnan(x).any()) else 'inf'}")
+    return x

@@ -29,7 +29,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import nn
 
-from ._checks import as_generator, as_torch_generator, check_int, check_open_interval
+from ._checks import as_generator, as_torch_generator, check_array, check_int, check_open_interval, check_tensor
 from .plotting import get_ax
 
 __all__ = [
@@ -80,10 +80,13 @@ def sparsemax(z: torch.Tensor, dim: int = -1) -> torch.Tensor:
     >>> sparsemax(torch.tensor([0.0, 0.0]))
     tensor([0.5000, 0.5000])
     """
-    if not isinstance(z, torch.Tensor):
-        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+    z = check_tensor("z", z, allow_minus_inf=True)
     if z.dim() == 0:
         raise ValueError("z must have at least one dimension, got a scalar")
+    return _sparsemax(z, dim)
+
+
+def _sparsemax(z: torch.Tensor, dim: int) -> torch.Tensor:
     z = z.transpose(dim, -1)
     zs, _ = torch.sort(z, dim=-1, descending=True)
     cumsum = zs.cumsum(dim=-1)
@@ -123,11 +126,14 @@ def thresholded_softmax(z: torch.Tensor, threshold: float, dim: int = -1) -> tor
     >>> torch.allclose(p, torch.tensor([2 / 3, 1 / 3, 0.0]))
     True
     """
-    if not isinstance(z, torch.Tensor):
-        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+    z = check_tensor("z", z, allow_minus_inf=True)
     threshold = float(threshold) if not isinstance(threshold, bool) else threshold
     if not isinstance(threshold, float) or not 0 <= threshold < 1:
         raise ValueError(f"threshold must be a number in [0, 1), got {threshold!r}")
+    return _thresholded_softmax(z, threshold, dim)
+
+
+def _thresholded_softmax(z: torch.Tensor, threshold: float, dim: int) -> torch.Tensor:
     p = torch.softmax(z, dim=dim)
     keep = (p >= threshold) | (p == p.amax(dim=dim, keepdim=True))
     p = p * keep.to(p.dtype)
@@ -156,6 +162,7 @@ def normalize_scores(z: torch.Tensor, kind: str = "softmax", threshold: float = 
     >>> [int((normalize_scores(z, k) > 0).sum()) for k in ("softmax", "thresholded", "sparsemax")]
     [3, 2, 1]
     """
+    z = check_tensor("z", z, allow_minus_inf=True)
     if kind == "softmax":
         return torch.softmax(z, dim=dim)
     if kind == "thresholded":
@@ -163,6 +170,16 @@ def normalize_scores(z: torch.Tensor, kind: str = "softmax", threshold: float = 
     if kind == "sparsemax":
         return sparsemax(z, dim=dim)
     raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+
+
+def _normalize_scores(z: torch.Tensor, kind: str, threshold: float) -> torch.Tensor:
+    # the model's own path: its kind and threshold were checked when it was built, and a NaN from a
+    # diverging run is reported by the training loop's check of the loss ("lower lr")
+    if kind == "softmax":
+        return torch.softmax(z, dim=-1)
+    if kind == "thresholded":
+        return _thresholded_softmax(z, threshold, -1)
+    return _sparsemax(z, -1)
 
 
 # --- the model ----------------------------------------------------------------------------------------
@@ -184,7 +201,7 @@ class _Block(nn.Module):
         h = self.n_heads
         q, k, v = self.qkv(x).view(b, t, 3, h, c // h).permute(2, 0, 3, 1, 4)  # each (B, H, T, C/H)
         scores = q @ k.transpose(-2, -1) / math.sqrt(c // h)  # (B, H, T, T)
-        weights = normalize_scores(scores, self.kind, self.threshold)
+        weights = _normalize_scores(scores, self.kind, self.threshold)
         self.weights, self.scores = weights.detach(), scores.detach()
         return self.out((weights @ v).transpose(1, 2).reshape(b, t, c))
 
@@ -399,10 +416,7 @@ def _unit_columns(m: np.ndarray) -> np.ndarray:
 
 
 def _check_matrix(matrix: object) -> np.ndarray:
-    m = np.asarray(matrix, dtype=float)
-    if m.ndim != 2:
-        raise ValueError(f"matrix must be 2-D, got shape {m.shape}")
-    return m
+    return check_array("matrix", matrix, ndim=2, allow_empty=False)
 
 
 def restricted_isometry_constant(
@@ -524,14 +538,17 @@ def plot_attention(
     'attended position s'
     >>> plt.close("all")
     """
-    a = np.asarray(attention, dtype=float)
-    if a.ndim != 2 or a.shape[0] != a.shape[1]:
-        raise ValueError(f"attention must have shape (T, T), got {a.shape}")
+    a = check_array("attention", attention, ndim=2)
+    if a.shape[0] != a.shape[1] or a.shape[0] == 0:
+        raise ValueError(f"attention must have shape (T, T) with T >= 1, got {a.shape}")
     ax = get_ax(ax, figsize=(5, 5))
     ax.imshow(a, cmap="Greys", vmin=0, vmax=1)
     t = a.shape[0]
     if parents is not None:
-        par = np.asarray(parents)
+        par = check_array("parents", parents)
+        if par.shape[0] != a.shape[0] or np.any(par != np.round(par)) or np.any((par < 0) | (par >= a.shape[0])):
+            raise ValueError(f"parents must hold positions 0..{a.shape[0] - 1}, one row per position, got {par.tolist()}")
+        par = par.astype(int)
         rows = np.repeat(np.arange(t), par.shape[-1])
         ax.scatter(par.reshape(-1), rows, s=260, facecolors="none", edgecolors="#D55E00", linewidths=2.5,
                    label="true parent")

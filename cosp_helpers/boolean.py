@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 import numpy as np
 
-from ._checks import as_generator, check_int, check_open_interval
+from ._checks import as_generator, check_array, check_int, check_open_interval
 from .graphs import compositional_graph
 
 __all__ = [
@@ -495,7 +495,7 @@ def walsh_hadamard(values: np.ndarray) -> np.ndarray:
     >>> walsh_hadamard([1, 1, 1, -1])  # max(x1, x2): AND when True is -1
     array([ 0.5,  0.5,  0.5, -0.5])
     """
-    f = np.asarray(values, dtype=float)
+    f = check_array("values", values)
     if f.ndim == 0:
         raise ValueError("values must be an array with a last axis of length 2^n, got a scalar")
     size = f.shape[-1]
@@ -559,7 +559,7 @@ def subset_sizes(n: int) -> np.ndarray:
 
 
 def _coefficients(coeffs: object) -> tuple[np.ndarray, int]:
-    c = np.asarray(coeffs, dtype=float)
+    c = check_array("coeffs", coeffs)
     if c.ndim != 1:
         raise ValueError(f"coeffs must be a 1-D array of length 2^n, got shape {c.shape}")
     n = _n_from_length("coeffs", c.size)
@@ -834,7 +834,7 @@ def relu_node_weights(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     >>> np.maximum(z @ W.T + b, 0) @ a
     array([ 1.,  1.,  1., -1.])
     """
-    values = np.asarray(table, dtype=float)
+    values = check_array("table", table)
     if values.ndim != 1:
         raise ValueError(f"table must be 1-D of length 2^k, got shape {values.shape}")
     k = _n_from_length("table", values.size)

@@ -47,7 +47,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._checks import as_generator, check_int, check_open_interval, check_positive, check_points
+from ._checks import as_generator, check_array, check_int, check_open_interval, check_points, check_positive
 from .convolution import extract_patches, n_patches, patch_multiplicity, toeplitz_matrix
 
 __all__ = [
@@ -100,7 +100,7 @@ def _check_norms(name: str, norms: object) -> np.ndarray:
     if isinstance(norms, (str, bytes)) or not hasattr(norms, "__len__"):
         kind = type(norms).__name__
         raise TypeError(f"{name} must be a sequence of non-negative numbers (one per layer), got {kind}")
-    values = np.asarray(norms, dtype=float)
+    values = check_array("norms", norms)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"{name} must list one norm per layer (at least one), got shape {values.shape}")
     if not np.all(np.isfinite(values)) or np.any(values < 0):

@@ -210,6 +210,8 @@ def _evaluate(
     if basis is not None and (not isinstance(basis, str) or not basis.strip()):
         raise TypeError(f"basis must be a non-empty string saying where the tolerance comes from, got {basis!r}")
     predicted, tol = _limit("predicted", predicted), _limit("tol", tol)
+    if predicted is not None and not np.all(np.isfinite(predicted)):
+        raise ValueError(f"predicted must be finite, got {predicted}")
     at_least, at_most = _limit("at_least", at_least), _limit("at_most", at_most)
     near, bounds = predicted is not None or tol is not None, at_least is not None or at_most is not None
     if near and (predicted is None or tol is None):

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_generator, as_torch_generator, check_int
+from ._checks import as_generator, as_torch_generator, check_array, check_int
 
 __all__ = [
     "n_patches",
@@ -50,12 +50,12 @@ __all__ = [
 _CONNECTIVITIES = ("dense", "local", "conv")
 
 
-def _check_geometry(n: object, kernel_size: object, stride: object) -> tuple[int, int, int]:
-    n = check_int("n", n, minimum=1)
+def _check_geometry(n: object, kernel_size: object, stride: object, n_name: str = "n") -> tuple[int, int, int]:
+    n = check_int(n_name, n, minimum=1)
     k = check_int("kernel_size", kernel_size, minimum=1)
     s = check_int("stride", stride, minimum=1)
     if k > n:
-        raise ValueError(f"kernel_size must be <= the signal length n = {n}, got {k}")
+        raise ValueError(f"kernel_size must be <= the signal length {n_name} = {n}, got {k}")
     return n, k, s
 
 
@@ -113,6 +113,8 @@ def extract_patches(x: np.ndarray, kernel_size: int, stride: int) -> np.ndarray:
         raise ValueError("x must have at least one axis (the signal), got a 0-d array")
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise TypeError(f"x must hold real numbers, got dtype {x.dtype}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite, got NaN or inf")
     n, k, s = _check_geometry(x.shape[-1], kernel_size, stride)
     windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=-1)  # (..., n - K + 1, K)
     return windows[..., ::s, :]
@@ -190,6 +192,7 @@ def toeplitz_matrix(kernel: np.ndarray, n: int, stride: int) -> np.ndarray:
     """
     if not isinstance(kernel, np.ndarray):
         raise TypeError(f"kernel must be a numpy array of shape (K,) or (C_out, K, C_in), got {type(kernel).__name__}")
+    kernel = check_array("kernel", kernel)
     if kernel.ndim == 1:
         kernel3 = kernel[None, :, None]
     elif kernel.ndim == 3:
@@ -256,7 +259,7 @@ class LocalLayer(nn.Module):
         seed: int | np.random.Generator = 0,
     ) -> None:
         super().__init__()
-        self.n_positions, self.kernel_size, self.stride = _check_geometry(n_positions, kernel_size, stride)
+        self.n_positions, self.kernel_size, self.stride = _check_geometry(n_positions, kernel_size, stride, "n_positions")
         self.in_channels = check_int("in_channels", in_channels, minimum=1)
         self.out_channels = check_int("out_channels", out_channels, minimum=1)
         self.connectivity = _check_connectivity(connectivity)

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_int, check_open_interval, check_positive, as_generator
+from ._checks import as_generator, check_array, check_int, check_open_interval, check_positive
 
 __all__ = [
     "params_for_accuracy",
@@ -209,7 +209,7 @@ def relative_contrast(distances: np.ndarray) -> float:
     >>> relative_contrast(np.array([1.0, 2.0, 4.0]))
     3.0
     """
-    distances = np.asarray(distances, dtype=float)
+    distances = check_array("distances", distances)
     if distances.ndim != 1 or distances.size < 2:
         raise ValueError(f"distances must be a 1-D array of at least 2 values, got shape {distances.shape}")
     if not np.all(distances > 0):

@@ -69,9 +69,12 @@ def _real_array(name: str, x: object) -> np.ndarray:
     if np.iscomplexobj(x):
         raise TypeError(f"{name} must hold real numbers, got complex values")
     try:
-        return np.asarray(x, dtype=float)
+        values = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__}") from None
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    return values
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ def check_answer(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 0
     """
     if rtol < 0 or atol < 0:
         raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
+    expected_floats = None if expected is None or isinstance(expected, numbers.Integral) else _as_floats(expected)
+    if expected_floats is not None and not np.all(np.isfinite(expected_floats)):
+        raise ValueError(f"expected must be finite (it is the right answer), got {expected!r}")
     if answer is None:
         return NOT_ANSWERED
     both_ints = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (answer, expected))

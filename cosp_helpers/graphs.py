@@ -287,6 +287,8 @@ def _check_batch(x: object, n: int) -> np.ndarray:
         raise TypeError(f"x must have a real or bool dtype, got {x.dtype}")
     if x.ndim != 2 or x.shape[1] != n or x.shape[0] < 1:
         raise ValueError(f"x must have shape (B, {n}) with B >= 1 (one column per input), got shape {x.shape}")
+    if x.dtype != bool and not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite, got NaN or inf")
     return x
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_generator, check_int, check_points, check_positive
+from ._checks import as_generator, check_array, check_int, check_points, check_positive
 from .training import train
 
 __all__ = [
@@ -155,7 +155,7 @@ def _as_matrix(name: str, value: object) -> np.ndarray:
         raise TypeError(f"{name} must be a numpy array or torch tensor of shape (rows, d), got {type(value).__name__}")
     if value.ndim != 2 or value.shape[0] < 1:
         raise ValueError(f"{name} must have shape (rows, d) with rows >= 1, got shape {value.shape}")
-    return value.astype(float)
+    return check_array(name, value)
 
 
 def subspace_overlap(weights: np.ndarray | torch.Tensor, basis: np.ndarray | torch.Tensor) -> float:
@@ -209,7 +209,8 @@ def _check_xy(x: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     x = check_points("x", x)
     if not isinstance(y, np.ndarray):
         raise TypeError(f"y must be a numpy array of shape (n,), got {type(y).__name__}")
-    y = y.astype(float).reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y.astype(float)
+    y = check_array("y", y)
+    y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
     if y.shape != (x.shape[0],):
         raise ValueError(f"y must have shape ({x.shape[0]},) to match x, got {y.shape}")
     return x, y

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_int, check_open_interval, check_power_of_two
+from ._checks import check_array, check_int, check_open_interval, check_power_of_two
 from .relu import _ramp_layers, _set, count_relu_units  # the shared layer builders of the indicators
 
 __all__ = [
@@ -154,7 +154,7 @@ class TreeTarget:
 
     def node_values(self, x: np.ndarray) -> list[np.ndarray]:
         """The value of every constituent at the points ``x`` (shape ``(N, n)``): one ``(N, m_j)`` array per level."""
-        u = np.asarray(x, dtype=float)
+        u = check_array("x", x)
         if u.ndim != 2 or u.shape[1] != self.n_inputs:
             raise ValueError(f"x must have shape (N, {self.n_inputs}), got {u.shape}")
         values = []
@@ -426,7 +426,7 @@ class TreeGridNet(nn.Module):
 
     def trace(self, x: np.ndarray, batch_size: int = 8192) -> TreeTrace:
         """Run the network on points ``x`` of shape ``(N, n)`` in batches and record every node."""
-        x = np.asarray(x, dtype=float)
+        x = check_array("x", x)
         if x.ndim != 2 or x.shape[1] != self.target.n_inputs:
             raise ValueError(f"x must have shape (N, {self.target.n_inputs}), got {x.shape}")
         batch_size = check_int("batch_size", batch_size, minimum=1)

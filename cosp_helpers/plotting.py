@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from ._checks import check_array, check_real
 from .rates import SlopeFit
 
 __all__ = ["lecture_rc", "get_ax", "plot_loglog", "annotate_slope"]
@@ -84,8 +85,8 @@ def plot_loglog(
     ('log', ['toy (slope -1.00)'])
     >>> plt.close("all")
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    x = check_array("x", x)
+    y = check_array("y", y)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"x and y must be 1-D arrays of the same shape, got {x.shape} and {y.shape}")
     ax = get_ax(ax)
@@ -108,5 +109,6 @@ def annotate_slope(ax: Axes, x: float, y: float, slope: float, text: str | None 
     'slope -0.50'
     >>> plt.close("all")
     """
+    x, y, slope = check_real("x", x), check_real("y", y), check_real("slope", slope)
     ax.annotate(text or f"slope {slope:.2f}", (x, y), textcoords="offset points", xytext=(6, 6))
     return ax

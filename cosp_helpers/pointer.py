@@ -21,7 +21,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from ._checks import as_generator, check_int, check_open_interval
+from ._checks import as_generator, check_array, check_int, check_open_interval
 from .plotting import get_ax
 
 __all__ = ["PointerTask", "pointer_task", "GraphRecovery", "graph_recovery", "draw_pointer_graph"]
@@ -148,7 +148,7 @@ class GraphRecovery:
 
 
 def _check_attention(attention: object) -> np.ndarray:
-    a = np.asarray(attention.detach().cpu() if isinstance(attention, torch.Tensor) else attention, dtype=float)
+    a = check_array("attention", attention.detach().cpu().numpy() if isinstance(attention, torch.Tensor) else attention)
     if a.ndim != 3 or a.shape[1] != a.shape[2]:
         raise ValueError(f"attention must have shape (n, T, T), got {a.shape}")
     return a
@@ -245,10 +245,17 @@ def draw_pointer_graph(
     ['3', '4', 's = 0', 's = 1', 'y0', 'y1']
     >>> plt.close("all")
     """
-    par = np.asarray(parents)
-    if par.ndim != 2:
-        raise ValueError(f"parents must have shape (T, q), got {par.shape}")
+    par = check_array("parents", parents)
+    if par.ndim != 2 or par.size == 0:
+        raise ValueError(f"parents must have shape (T, q) with T, q >= 1, got {par.shape}")
     t, q = par.shape
+    if np.any(par != np.round(par)) or par.min() < 0 or par.max() >= t:
+        raise ValueError(f"parents must hold positions 0 .. {t - 1}, got {par.tolist()}")
+    par = par.astype(int)
+    if values is not None:
+        values = check_array("values", values)
+        if values.shape != (t,):
+            raise ValueError(f"values must have shape ({t},), one per position, got {values.shape}")
     ax = get_ax(ax, figsize=(7, 4))
     g = nx.DiGraph()
     pos = {}
@@ -261,7 +268,7 @@ def draw_pointer_graph(
     style = {"ax": ax, "arrows": True, "arrowsize": 14, "node_size": 700}
     nx.draw_networkx_edges(g, pos, edgelist=true_edges, edge_color="#999999", width=5, alpha=0.5, **style)
     if attention is not None:
-        a = np.asarray(attention, dtype=float)
+        a = check_array("attention", attention)
         if a.shape != (t, t):
             raise ValueError(f"attention must have shape ({t}, {t}), got {a.shape}")
         top = np.argsort(-a, axis=-1, kind="stable")[:, :q]

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from ._checks import as_generator, check_int, check_positive, check_real
+from ._checks import as_generator, check_array, check_int, check_positive, check_real
 
 __all__ = [
     "BetaLasso",
@@ -338,7 +338,7 @@ def _rows(name: str, weights: object) -> np.ndarray:
         raise TypeError(f"{name} must be a numpy array or torch tensor of numbers, got {type(weights).__name__}")
     if weights.ndim != 2 or weights.shape[1] < 2:
         raise ValueError(f"{name} must have shape (units, d) with d >= 2 pixels, got shape {weights.shape}")
-    return weights.astype(float)
+    return check_array(name, weights)
 
 
 def ring_locality(weights: np.ndarray | torch.Tensor, power: float = 2.0) -> np.ndarray:

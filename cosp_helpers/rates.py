@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import check_array
+
 __all__ = ["SlopeFit", "fit_loglog_slope"]
 
 
@@ -31,7 +33,7 @@ class SlopeFit(NamedTuple):
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """``exp(intercept) * x**slope``."""
-        return np.exp(self.intercept) * np.asarray(x, dtype=float) ** self.slope
+        return np.exp(self.intercept) * check_array("x", x) ** self.slope
 
 
 def fit_loglog_slope(x: np.ndarray, y: np.ndarray) -> SlopeFit:
@@ -54,8 +56,8 @@ def fit_loglog_slope(x: np.ndarray, y: np.ndarray) -> SlopeFit:
     >>> fit.predict([1000]).round(12).tolist()
     [0.001]
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    x = check_array("x", x)
+    y = check_array("y", y)
     for name, v in (("x", x), ("y", y)):
         if v.ndim != 1:
             raise ValueError(f"{name} must be 1-D, got shape {v.shape}")

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from ._checks import check_int, check_real
+from ._checks import check_array, check_int, check_real
 from .training import evaluate
 
 __all__ = [
@@ -418,7 +418,7 @@ def magnitude_histogram(
     >>> h.edges.tolist(), h.counts.tolist(), h.below, h.above, h.zeros
     ([-3.0, -2.0, -1.0, 0.0, 1.0], [0, 1, 1, 0], 2, 1, 1)
     """
-    w = np.asarray(weights, dtype=float).reshape(-1)
+    w = check_array("weights", weights).reshape(-1)
     if not np.all(np.isfinite(w)):
         raise ValueError("weights must be finite, got NaN or infinite values")
     low = check_real("low", low)
@@ -641,7 +641,7 @@ def pruning_curve(
     [0.0, 0.0, 10.0]
     """
     _check_model(model)
-    values = np.asarray(fractions, dtype=float).reshape(-1)
+    values = check_array("fractions", fractions).reshape(-1)
     if values.size == 0 or not np.all((values >= 0) & (values <= 1)):
         raise ValueError(f"fractions must be a non-empty sequence of numbers in [0, 1], got {fractions!r}")
     names = None if names is None else list(names)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_int, check_open_interval, check_positive, check_real
+from ._checks import check_array, check_int, check_open_interval, check_positive, check_real
 
 __all__ = [
     "count_relu_units",
@@ -91,10 +91,11 @@ def count_relu_units(module: nn.Module, n_inputs: int) -> int:
 # --- closed forms ------------------------------------------------------------------------------
 
 
-def _check_interval(x0: object, x1: object, eta: object) -> tuple[float, float, float]:
-    x0, x1 = check_real("x0", x0), check_real("x1", x1)
+def _check_interval(x0: object, x1: object, eta: object, names: tuple[str, str] = ("x0", "x1")) -> tuple[float, float, float]:
+    lo, hi = names
+    x0, x1 = check_real(lo, x0), check_real(hi, x1)
     if not x0 < x1:
-        raise ValueError(f"x1 must be > x0, got x0={x0}, x1={x1}")
+        raise ValueError(f"{hi} must be > {lo}, got {lo}={x0}, {hi}={x1}")
     eta = check_open_interval("eta", eta, 0.0, (x1 - x0) / 2, closed_right=True)
     return x0, x1, eta
 
@@ -129,7 +130,7 @@ def interval_indicator(x: np.ndarray, x0: float, x1: float, eta: float) -> np.nd
     [0.0, 0.5, 1.0, 0.5, 0.0]
     """
     x0, x1, eta = _check_interval(x0, x1, eta)
-    x = np.asarray(x, dtype=float)
+    x = check_array("x", x)
     return np.clip(np.minimum(x - x0, x1 - x) / eta, 0.0, 1.0)
 
 
@@ -189,7 +190,7 @@ def box_l2_error(x0: float, x1: float, y0: float, y1: float, eta: float) -> floa
     0.126667
     """
     _, _, eta = _check_interval(x0, x1, eta)
-    _check_interval(y0, y1, eta)
+    _check_interval(y0, y1, eta, ("y0", "y1"))
     return math.sqrt(2 * eta / 3 * ((x1 - x0) + (y1 - y0) - eta))
 
 
@@ -220,7 +221,7 @@ def symmetric_difference_threshold(x: np.ndarray, eps: float) -> np.ndarray:
     [0.0, 0.0, 0.5, 0.75, 1.0, 1.0]
     """
     eps = check_positive("eps", eps)
-    x = np.asarray(x, dtype=float)
+    x = check_array("x", x)
     return (np.maximum(x + eps, 0.0) - np.maximum(x - eps, 0.0)) / (2 * eps)
 
 
@@ -361,6 +362,8 @@ class BoxIndicator(nn.Module):
         self, x0: float, x1: float, y0: float, y1: float, eta: float, dtype: torch.dtype = torch.float64
     ) -> None:
         super().__init__()
+        _check_interval(x0, x1, eta)
+        _check_interval(y0, y1, eta, ("y0", "y1"))
         self.rx = IntervalIndicator(x0, x1, eta, dtype)
         self.ry = IntervalIndicator(y0, y1, eta, dtype)
         self.min = MinNet(dtype)

@@ -187,6 +187,23 @@ def get_device(prefer: str = "auto") -> torch.device:
     return torch.device(choice)
 
 
+def resolve_device(device: object) -> torch.device:
+    """The device a function's ``device=`` argument asks for: None means :func:`get_device`; otherwise
+    ``"cpu"``, ``"cuda"``, ``"auto"`` or a ``torch.device`` of those types, checked by :func:`get_device`
+    (so ``COSP_DEVICE`` still forces the CPU)."""
+    if device is None:
+        return get_device()
+    if isinstance(device, torch.device):
+        name = device.type
+    elif isinstance(device, str):
+        name = device
+    else:
+        raise TypeError(f"device must be None, a string or a torch.device, got {type(device).__name__} {device!r}")
+    if name not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda' (or a torch.device of those), got {device!r}")
+    return get_device(name)
+
+
 def _parse_scale(text: str) -> float:
     try:
         value = float(text)

@@ -35,7 +35,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ._checks import check_int, check_open_interval, check_positive
+from ._checks import check_array, check_int, check_open_interval, check_positive
 from .rates import fit_loglog_slope
 
 __all__ = [
@@ -607,7 +607,7 @@ class SprecherResult(NamedTuple):
     def outer(self, q: int, y: np.ndarray) -> np.ndarray:
         """The outer function ``chi_q = sum_r chi_q^(r)`` at the values ``y``."""
         q = check_int("q", q, minimum=0, maximum=self.constants.m)
-        y = np.asarray(y, dtype=float)
+        y = check_array("y", y)
         return sum((np.interp(y, kn[q], va[q]) for kn, va in zip(self.knots, self.values)), np.zeros_like(y))
 
 

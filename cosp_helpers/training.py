@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._checks import as_generator, as_torch_generator, check_int, check_positive, check_real
-from .runtime import get_device
+from .runtime import resolve_device
 
 __all__ = ["TrainHistory", "train", "evaluate"]
 
@@ -107,6 +107,8 @@ def _as_tensor(name: str, value: object, dtype: torch.dtype, device: torch.devic
     if value.is_complex():
         raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
     if value.is_floating_point():
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name} must be finite, got NaN or inf")
         return value.to(device=device, dtype=dtype)
     if integer_ok:
         return value.to(device=device, dtype=torch.long)
@@ -202,7 +204,7 @@ def evaluate(
     loss_fn = _check_loss(loss)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, minimum=1)
-    device = get_device() if device is None else torch.device(device)
+    device = resolve_device(device)
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     model.to(device)
@@ -333,7 +335,7 @@ def train(
     if (x_test is None) != (y_test is None):
         raise ValueError("give both x_test and y_test, or neither")
     rng = as_generator(seed)
-    device = get_device() if device is None else torch.device(device)
+    device = resolve_device(device)
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
 

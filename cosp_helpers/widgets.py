@@ -17,9 +17,22 @@ import matplotlib.pyplot as plt
 from IPython.display import clear_output, display
 from matplotlib.axes import Axes
 
-from ._checks import check_int
+from ._checks import check_int, check_positive, check_real
 
 __all__ = ["Explorer", "int_slider", "float_slider", "log_slider", "dropdown"]
+
+
+def _check_description(description: object) -> str:
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a string (the control's label), got {type(description).__name__} {description!r}")
+    return description
+
+
+def _check_range(value: float, low: float, high: float, names: tuple[str, str, str]) -> None:
+    if not low < high:
+        raise ValueError(f"{names[1]} must be < {names[2]}, got {names[1]}={low}, {names[2]}={high}")
+    if not low <= value <= high:
+        raise ValueError(f"{names[0]} must be in [{names[1]}, {names[2]}] = [{low}, {high}], got {value}")
 
 
 def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> widgets.IntSlider:
@@ -30,6 +43,10 @@ def int_slider(description: str, value: int, min: int, max: int, step: int = 1) 
     >>> s = int_slider("d", 3, 1, 10); (s.value, s.max, s.continuous_update)
     (3, 10, False)
     """
+    description = _check_description(description)
+    value, min, max = check_int("value", value), check_int("min", min), check_int("max", max)
+    step = check_int("step", step, minimum=1)
+    _check_range(value, min, max, ("value", "min", "max"))
     return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description, continuous_update=False)
 
 
@@ -41,6 +58,10 @@ def float_slider(description: str, value: float, min: float, max: float, step: f
     >>> float_slider("eta", 0.1, 0.0, 0.5, 0.01).value
     0.1
     """
+    description = _check_description(description)
+    value, min, max = check_real("value", value), check_real("min", min), check_real("max", max)
+    step = check_positive("step", step)
+    _check_range(value, min, max, ("value", "min", "max"))
     return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description, continuous_update=False)
 
 
@@ -52,6 +73,14 @@ def log_slider(description: str, value: float, min_exp: float, max_exp: float, s
     >>> s = log_slider("eps", 0.01, -3, 0); (s.value, s.min, s.max)
     (0.01, -3.0, 0.0)
     """
+    description = _check_description(description)
+    min_exp, max_exp = check_real("min_exp", min_exp), check_real("max_exp", max_exp)
+    step = check_positive("step", step)
+    if not min_exp < max_exp or max(abs(min_exp), abs(max_exp)) > 300:
+        raise ValueError(f"min_exp must be < max_exp, both within ±300 (float range), got {min_exp}, {max_exp}")
+    value = check_positive("value", value)
+    if not 10**min_exp <= value <= 10**max_exp:
+        raise ValueError(f"value must be in [10**min_exp, 10**max_exp] = [{10**min_exp:g}, {10**max_exp:g}], got {value}")
     return widgets.FloatLogSlider(
         value=value, base=10, min=min_exp, max=max_exp, step=step, description=description, continuous_update=False
     )
@@ -65,6 +94,7 @@ def dropdown(description: str, options: list[Any], value: Any = None) -> widgets
     >>> dropdown("notebook", [("00 Start here", 0), ("01 The curse", 1)]).value
     0
     """
+    description = _check_description(description)
     if not options:
         raise ValueError("options must hold at least one choice, got none")
     extra = {} if value is None else {"value": value}

@@ -223,7 +223,7 @@ def test_rip_and_coherence_errors():
     m = np.eye(4)
     with pytest.raises(ValueError, match="s must"):
         restricted_isometry_constant(m, 5)
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="matrix must have 2 dimension"):
         restricted_isometry_constant(np.ones(4), 1)
     with pytest.raises(ValueError, match="zero column"):
         restricted_isometry_constant(np.zeros((3, 3)), 1)

@@ -408,7 +408,7 @@ def test_argument_errors_name_the_argument(func, kwargs, error, match):
         (np.array(3.0), "distances must be a 1-D array of at least 2 values"),
         (np.array([1.0, 0.0]), "distances must all be > 0"),
         (np.array([1.0, -2.0]), "distances must all be > 0"),
-        (np.array([1.0, NAN]), "distances must all be > 0"),
+        (np.array([1.0, NAN]), "distances must be finite"),
     ],
 )
 def test_relative_contrast_errors(distances, match):

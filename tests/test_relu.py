@@ -182,7 +182,7 @@ ERRORS = [
     (interval_l2_error, (0.0,), ValueError, "eta must be > 0"),
     (interval_l2_error, (None,), TypeError, "eta must be a real number"),
     (box_l2_error, (0.0, 1.0, 0.0, 0.1, 0.1), ValueError, r"eta must be in \(0, 0.05\]"),
-    (box_l2_error, (0.0, 1.0, 0.5, 0.4, 0.1), ValueError, "x1 must be > x0"),  # the y-interval, checked like x
+    (box_l2_error, (0.0, 1.0, 0.5, 0.4, 0.1), ValueError, "y1 must be > y0"),  # the y-interval, named as such
     (BoxIndicator, (0.0, 0.5, 0.0, 0.1, 0.1), ValueError, r"eta must be in \(0, 0.05\]"),
     (symmetric_difference_threshold, ([1.0], 0.0), ValueError, "eps must be > 0"),
     (interval_indicator_summary, (0.5, 0.5, 0.1), ValueError, "x0 and x1 must satisfy 0 <= x0 < x1 <= 1"),

@@ -293,7 +293,8 @@ def good_args():
         ({"x_test": np.zeros((3, 3))}, ValueError, "give both x_test and y_test"),
         ({"seed": -1}, ValueError, "seed must be >= 0"),
         ({"progress": "yes"}, TypeError, "progress must be True or False"),
-        ({"device": "tpu"}, RuntimeError, "tpu"),
+        ({"device": "tpu"}, ValueError, "device must be 'auto', 'cpu' or 'cuda'"),
+        ({"device": 3}, TypeError, "device must be None, a string or a torch.device"),
     ],
 )
 def test_train_errors(kwargs, error, message):
@@ -301,6 +302,19 @@ def test_train_errors(kwargs, error, message):
     args = {"steps": 3, "progress": False, "device": CPU} | kwargs
     with pytest.raises(error, match=message):
         train(model, x, y, **args)
+
+
+@pytest.mark.parametrize("which", ["x", "y"])
+def test_non_finite_data_is_refused_before_training(which):
+    # a NaN in the data is the caller's error, named as such, not a diverging run ("lower lr")
+    model, x, y = good_args()
+    bad = (x if which == "x" else y).clone() if isinstance(x, torch.Tensor) else (x if which == "x" else y).copy()
+    bad[0] = float("nan")
+    data = (bad, y) if which == "x" else (x, bad)
+    with pytest.raises(ValueError, match=f"{which}_train must be finite"):
+        train(model, *data, steps=3, progress=False, device=CPU)
+    with pytest.raises(ValueError, match=f"{which}_eval must be finite"):
+        evaluate(model, *data, device=CPU)
 
 
 def test_epochs_must_be_a_positive_int():
