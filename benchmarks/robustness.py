@@ -31,6 +31,7 @@ The exit status is 1 if any run failed (an error, or any check failed), else 0. 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -38,6 +39,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -143,6 +145,19 @@ class RunResult:
         return self.error is None and bool(self.checks) and all(c["passed"] for c in self.checks)
 
 
+RUNNING: set[subprocess.Popen] = set()  # the workers now running; each leads a process group with its kernel
+STOPPING = threading.Event()  # set on SIGTERM or SIGINT: no new run starts
+
+
+def _stop_workers(signum: int, frame: object) -> None:
+    """On SIGTERM or SIGINT, end every running worker with its kernel (they run in sessions of their own)."""
+    STOPPING.set()
+    for child in list(RUNNING):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+    raise SystemExit(128 + signum)
+
+
 def run_one(notebook: Path, seed: int, path: str, workdir: Path, save: Path | None = None) -> RunResult:
     """Run one notebook in a child process with ``COSP_SEED=seed`` and the environment of kernel path ``path``.
 
@@ -150,6 +165,8 @@ def run_one(notebook: Path, seed: int, path: str, workdir: Path, save: Path | No
     """
     log = workdir / f"{notebook.stem}.{seed}.{path}.jsonl"
     log.unlink(missing_ok=True)
+    if STOPPING.is_set():
+        return RunResult(notebook.stem, seed, path, 0.0, "not run: the runner was stopped", [])
     env = dict(os.environ)
     for key, value in PATHS[path].items():
         if value is None:
@@ -162,10 +179,12 @@ def run_one(notebook: Path, seed: int, path: str, workdir: Path, save: Path | No
     else:
         env.pop("MPLBACKEND", None)  # the kept copy carries its figures, as in JupyterLab
     started = time.perf_counter()
-    # a session of its own, so that a run past its time limit is ended with its kernel
+    # a session of its own, so that a run past its time limit can be killed as a group; its kernel (started by
+    # jupyter_client in a session of its own) exits when it sees its parent, the worker, die
     command = [sys.executable, __file__, "--worker", str(notebook)] + (["--save", str(save)] if save else [])
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+    RUNNING.add(child)
     try:
         stdout, stderr = child.communicate(timeout=RUN_TIMEOUT_S)
         status = json.loads(stdout.strip().splitlines()[-1])
@@ -175,6 +194,8 @@ def run_one(notebook: Path, seed: int, path: str, workdir: Path, save: Path | No
         status = {"seconds": time.perf_counter() - started, "error": f"timed out after {RUN_TIMEOUT_S} s"}
     except (IndexError, json.JSONDecodeError):
         status = {"seconds": time.perf_counter() - started, "error": f"worker died: {stderr.strip()[-300:]}"}
+    finally:
+        RUNNING.discard(child)
     checks = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     if status["error"] is None and not checks:
         status["error"] = "no check was logged"
@@ -274,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker is not None:
         print(json.dumps(execute(args.worker, args.save)))
         return 0
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop_workers)
     paths = notebook_paths(args.notebooks)
     seeds = list(range(args.seed_start, args.seed_start + args.seeds))
     jobs = [(nb, seed, path) for nb in paths for seed in seeds for path in args.paths]

@@ -57,3 +57,37 @@ def test_runner_refuses_an_unknown_notebook_and_path():
     for args in (["99"], ["--paths", "fastest"]):
         done = subprocess.run([sys.executable, str(RUNNER), *args, "--seeds", "1"], capture_output=True, text=True, check=False)
         assert done.returncode != 0 and done.stdout == ""
+
+
+def test_stopping_the_runner_ends_its_kernels(tmp_path):
+    # the workers run in sessions of their own (so that a stalled run can be ended with its kernel); a SIGTERM to the
+    # runner must end them too, and start no further run
+    import os
+    import signal
+    import time
+
+    marker = tmp_path / "kernel.pid"
+    sleeper = _notebook(tmp_path / "91_sleeper.ipynb", SETUP,
+                        f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)")
+    runner = subprocess.Popen([sys.executable, str(RUNNER), str(sleeper), "--seeds", "3", "--paths", "native", "--jobs", "1",
+                               "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.exists(), "the kernel never started"
+    kernel = int(marker.read_text())
+    runner.send_signal(signal.SIGTERM)
+    _, stderr = runner.communicate(timeout=60)
+    assert runner.returncode == 128 + signal.SIGTERM
+    assert "seed 1" not in stderr, "a run started after the stop"
+    # the worker is killed at once; its kernel (in a session of its own, as jupyter_client starts kernels) watches its
+    # parent and exits within a second or two of the worker's death
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"kernel {kernel} outlived the runner by 15 s")
