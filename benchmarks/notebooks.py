@@ -189,17 +189,24 @@ def parse_measurement(cell: nbformat.NotebookNode) -> dict[str, Any]:
     raise RuntimeError(f"measurement cell printed no result; outputs: {cell.outputs!r}")
 
 
-def run_once(path: Path) -> Run:
-    """Execute ``path`` once in a fresh kernel and return its measurements."""
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(MEASURE_CODE))
-    client = NotebookClient(
+def notebook_client(nb: nbformat.NotebookNode, path: Path, **options: Any) -> NotebookClient:
+    """An nbclient client for ``nb`` (read from ``path``): a ``python3`` kernel of this interpreter, started in the
+    notebook's directory, with sliced waits (:class:`CurrentEnvKernelManager`) and the per-cell time limit."""
+    return NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         kernel_manager_class=CurrentEnvKernelManager,
         resources={"metadata": {"path": str(path.parent)}},
+        **options,
     )
+
+
+def run_once(path: Path) -> Run:
+    """Execute ``path`` once in a fresh kernel and return its measurements."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(MEASURE_CODE))
+    client = notebook_client(nb, path)
     client.reset_execution_trackers()
     start = time.perf_counter()
     with client.setup_kernel():

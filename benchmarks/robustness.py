@@ -49,7 +49,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 PATTERN = "[0-9][0-9]_*.ipynb"
 OUT = ROOT / "build" / "robustness"
-CELL_TIMEOUT_S = 600
 KERNEL_START_ATTEMPTS = 3  # a kernel that dies before running any cell is restarted, not counted
 RUN_TIMEOUT_S = 900  # a whole run; a stalled kernel is ended and the run counted as failed
 PATHS = {
@@ -88,23 +87,16 @@ def execute(path: Path, save: Path | None = None) -> dict:
     """
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    from notebooks import CurrentEnvKernelManager  # the benchmark's kernel manager: python3 is this interpreter
+    from notebooks import notebook_client  # the benchmark's client: python3 is this interpreter, waits are sliced
 
     start = time.perf_counter()
     error = None
     for attempt in range(KERNEL_START_ATTEMPTS):
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(
-            nb,
-            timeout=CELL_TIMEOUT_S,
-            kernel_name="python3",
-            kernel_manager_class=CurrentEnvKernelManager,
-            resources={"metadata": {"path": str(path.parent)}},
-            shutdown_kernel="immediate",  # the run is over: no graceful shutdown to wait for on a loaded machine
-        )
+        # the run is over at the last cell: no graceful shutdown to wait for on a loaded machine
+        client = notebook_client(nb, path, shutdown_kernel="immediate")
         error = None
         try:
             client.execute()

@@ -54,13 +54,13 @@ def check_answer(answer: Any, expected: Any, rtol: float = 1e-6, atol: float = 0
     """
     if rtol < 0 or atol < 0:
         raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
-    expected_floats = None if expected is None or isinstance(expected, numbers.Integral) else _as_floats(expected)
+    expected_floats = None if expected is None else _as_floats(expected)  # None for text, booleans, huge ints
     if expected_floats is not None and not np.all(np.isfinite(expected_floats)):
         raise ValueError(f"expected must be finite (it is the right answer), got {expected!r}")
     if answer is None:
         return NOT_ANSWERED
     both_ints = all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (answer, expected))
-    want = None if both_ints or isinstance(expected, (bool, str)) else _as_floats(expected)
+    want = None if both_ints else expected_floats
     if want is not None:
         got = _as_floats(answer)
         if got is None or not np.all(np.isfinite(got)):
