@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
+import scipy.linalg
 
 from ._checks import as_generator, check_array, check_int, check_open_interval
 from .graphs import compositional_graph
@@ -513,7 +514,8 @@ def walsh_hadamard(values: np.ndarray) -> np.ndarray:
 def character_matrix(n: int) -> np.ndarray:
     """The ``2^n x 2^n`` matrix of characters ``chi_S(x)``: row = subset bitmask, column = input index.
 
-    ``character_matrix(n) @ table / 2^n`` is the explicit character sum that :func:`walsh_hadamard` computes fast.
+    ``character_matrix(n) @ table / 2^n`` is the explicit character sum that :func:`walsh_hadamard` computes fast. It is Sylvester's
+    Hadamard matrix, built by :func:`scipy.linalg.hadamard`.
 
     Parameters
     ----------
@@ -533,12 +535,8 @@ def character_matrix(n: int) -> np.ndarray:
            [ 1, -1, -1,  1]], dtype=int8)
     """
     n = check_int("n", n, minimum=0, maximum=12)
-    idx = np.arange(2**n)
-    both = idx[:, None] & idx[None, :]
-    parity = np.zeros_like(both)
-    for j in range(n):
-        parity ^= (both >> j) & 1
-    return (1 - 2 * parity).astype(np.int8)
+    # Sylvester's Hadamard matrix: entry (S, x) is (-1)^popcount(S & x), the character chi_S at x
+    return scipy.linalg.hadamard(2**n, dtype=np.int8)
 
 
 def subset_sizes(n: int) -> np.ndarray:

@@ -244,10 +244,8 @@ def node_levels(graph: nx.DiGraph) -> dict[Hashable, int]:
     >>> node_levels(binary_tree_graph(4))
     {'x1': 0, 'x2': 0, 'x3': 0, 'x4': 0, 'h1.1': 1, 'h1.2': 1, 'h2.1': 2}
     """
-    levels: dict[Hashable, int] = {}
-    for node in nx.topological_sort(graph):
-        levels[node] = max((levels[u] + 1 for u in graph.predecessors(node)), default=0)
-    return dict(sorted(levels.items(), key=lambda item: item[1]))
+    # a node's topological generation is one more than the latest generation among its predecessors: its longest path from an input
+    return {node: level for level, generation in enumerate(nx.topological_generations(graph)) for node in generation}
 
 
 def graph_depth(graph: nx.DiGraph) -> int:

@@ -529,3 +529,16 @@ def test_relu_node_errors():
         relu_node_weights(np.ones(3))
     with pytest.raises(ValueError, match="1 <= k <= 16"):
         relu_node_weights(np.ones(1))
+
+
+@pytest.mark.parametrize("n", range(0, 7))
+def test_character_matrix_is_the_character_table(n):
+    # chi_S(x) = prod over j in S of (-1)^{x_j}: row S and column x are bitmasks
+    chi = character_matrix(n)
+    for s in range(2**n):
+        for x in range(2**n):
+            expected = 1
+            for j in range(n):
+                if (s >> j) & 1 and (x >> j) & 1:
+                    expected = -expected
+            assert chi[s, x] == expected

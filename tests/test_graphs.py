@@ -360,3 +360,17 @@ def test_draw_graph_rejects_invalid_graphs_and_axes():
     with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
         draw_graph(binary_tree_graph(4), ax="axes")
     plt.close("all")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_node_levels_are_longest_paths_from_an_input(seed):
+    g = random_dag_graph(6, 10, max_in_degree=3, seed=seed)
+
+    def longest(node):  # plain recursion, no topological order
+        preds = list(g.predecessors(node))
+        return 0 if not preds else 1 + max(longest(u) for u in preds)
+
+    levels = node_levels(g)
+    assert set(levels) == set(g.nodes)
+    assert all(levels[v] == longest(v) for v in g.nodes)
+    assert list(levels.values()) == sorted(levels.values())  # listed level by level
