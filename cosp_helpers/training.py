@@ -8,6 +8,8 @@ steps and returns a :class:`TrainHistory` of plain floats. :func:`evaluate` comp
 What is minimised at each step is ``loss(model(x_batch), y_batch) + penalty(model)``, plus
 ``weight_decay / 2 * ||theta||^2`` over all parameters (the coupled L2 penalty of ``torch.optim``);
 the losses recorded in the history are the data loss alone, on the whole training (and test) set.
+:func:`train_ensemble` trains several models of one architecture (different seeds) as one batched
+model (``torch.func.vmap``): each member follows exactly the updates :func:`train` would give it.
 The model's initialisation is the caller's business (the networks of :mod:`cosp_helpers.networks`
 take ``seed=``); ``seed`` here only drives the mini-batch shuffling.
 """
@@ -15,6 +17,7 @@ take ``seed=``); ``seed`` here only drives the mini-batch shuffling.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ from torch.nn import functional as F
 from ._checks import as_generator, as_torch_generator, check_int, check_positive, check_real
 from .runtime import resolve_device
 
-__all__ = ["TrainHistory", "train", "evaluate"]
+__all__ = ["TrainHistory", "train", "train_ensemble", "evaluate"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Loss = Union[str, LossFn]
@@ -145,6 +148,52 @@ def _make_optimizer(name: str, params: list[torch.Tensor], **settings: float) ->
     except (RuntimeError, TypeError, ValueError):  # device or dtype without a fused kernel
         return cls(params, **settings)
 
+
+
+def _check_settings(optimizer, schedule, lr, weight_decay, batch_size, eval_every, x_test, y_test, seed, device, progress):
+    """The settings :func:`train` and :func:`train_ensemble` share, checked: lr, weight_decay, batch_size, eval_every,
+    the shuffling generator and the device."""
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}")
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
+    lr = check_positive("lr", lr)
+    weight_decay = check_real("weight_decay", weight_decay)
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+    if eval_every is not None:
+        eval_every = check_int("eval_every", eval_every, minimum=1)
+    if (x_test is None) != (y_test is None):
+        raise ValueError("give both x_test and y_test, or neither")
+    rng = as_generator(seed)
+    device = resolve_device(device)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    return lr, weight_decay, batch_size, eval_every, rng, device
+
+
+def _batches(x: torch.Tensor, y: torch.Tensor, total: int, batch_size: int | None, shuffle: torch.Generator | None):
+    """Yield ``(step, x_batch, y_batch)`` for ``total`` steps: the whole set each step (full batch), or
+    mini-batches of a fresh permutation each epoch, drawn from ``shuffle``; ``step`` counts from 1."""
+    n = x.shape[0]
+    full_batch = batch_size is None or batch_size >= n
+    step = 0
+    while True:
+        if full_batch:
+            step += 1
+            yield step, x, y
+            if step == total:
+                return
+            continue
+        order = torch.randperm(n, generator=shuffle).to(x.device)
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            step += 1
+            yield step, x[idx], y[idx]
+            if step == total:
+                return
 
 def _lr_factor(step: int, total: int, schedule: str) -> float:
     """Multiplier of the learning rate at ``step`` (0-based) of ``total``: 1, or a half cosine from 1 to 0."""
@@ -311,14 +360,9 @@ def train(
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     loss_fn = _check_loss(loss)
-    if optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}")
-    if schedule not in _SCHEDULES:
-        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
-    lr = check_positive("lr", lr)
-    weight_decay = check_real("weight_decay", weight_decay)
-    if weight_decay < 0:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    lr, weight_decay, batch_size, eval_every, rng, device = _check_settings(
+        optimizer, schedule, lr, weight_decay, batch_size, eval_every, x_test, y_test, seed, device, progress
+    )
     momentum = check_real("momentum", momentum)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
@@ -328,16 +372,6 @@ def train(
         raise TypeError(f"penalty must be a callable model -> scalar tensor, or None, got {type(penalty).__name__}")
     if (steps is None) == (epochs is None):
         raise ValueError(f"give exactly one of steps and epochs, got steps={steps!r}, epochs={epochs!r}")
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, minimum=1)
-    if eval_every is not None:
-        eval_every = check_int("eval_every", eval_every, minimum=1)
-    if (x_test is None) != (y_test is None):
-        raise ValueError("give both x_test and y_test, or neither")
-    rng = as_generator(seed)
-    device = resolve_device(device)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
 
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -380,33 +414,22 @@ def train(
     with contextlib.closing(bar):
         record(0)
         model.train()
-        step = 0
-        while step < total:
-            order = None if full_batch else torch.randperm(n, generator=shuffle).to(device)
-            for start in range(0, n, n if full_batch else batch_size):
-                if full_batch:
-                    xb, yb = x, y
-                else:
-                    idx = order[start : start + batch_size]
-                    xb, yb = x[idx], y[idx]
-                opt.zero_grad(set_to_none=True)
-                objective = loss_fn(model(xb), yb)
-                if penalty is not None:
-                    objective = objective + penalty(model)
-                if not torch.isfinite(objective):
-                    raise FloatingPointError(
-                        f"the training loss became {float(objective.detach())} at step {step}; lower lr (now {lr:g})"
-                    )
-                objective.backward()
-                opt.step()
-                sched.step()
-                step += 1
-                bar.update(1)
-                if step % every == 0 or step == total:
-                    record(step)
-                    bar.set_postfix(train=f"{train_losses[-1]:.3g}", refresh=False)
-                if step == total:
-                    break
+        for step, xb, yb in _batches(x, y, total, None if full_batch else batch_size, shuffle):
+            opt.zero_grad(set_to_none=True)
+            objective = loss_fn(model(xb), yb)
+            if penalty is not None:
+                objective = objective + penalty(model)
+            if not torch.isfinite(objective):
+                raise FloatingPointError(
+                    f"the training loss became {float(objective.detach())} at step {step - 1}; lower lr (now {lr:g})"
+                )
+            objective.backward()
+            opt.step()
+            sched.step()
+            bar.update(1)
+            if step % every == 0 or step == total:
+                record(step)
+                bar.set_postfix(train=f"{train_losses[-1]:.3g}", refresh=False)
     return TrainHistory(
         steps=record_steps,
         train_loss=train_losses,
@@ -415,3 +438,187 @@ def train(
         final_test_loss=test_losses[-1] if test is not None else None,
         seconds=time.perf_counter() - started,
     )
+
+
+def _stack_members(models: object) -> tuple[list[nn.Module], dict, dict]:
+    """Check ``models`` (a list of modules with the same parameter names and shapes); stack their states."""
+    from torch.func import stack_module_state
+
+    if not isinstance(models, (list, tuple)) or not models:
+        raise TypeError(f"models must be a non-empty list of torch.nn.Module, got {type(models).__name__}")
+    for i, model in enumerate(models):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"models[{i}] must be a torch.nn.Module, got {type(model).__name__}")
+    if len({id(m) for m in models}) != len(models):
+        raise ValueError("models must be distinct modules (the same module appears twice)")
+    shapes = [{name: tuple(p.shape) for name, p in m.named_parameters()} for m in models]
+    for i, (model, shape) in enumerate(zip(models, shapes)):
+        if type(model) is not type(models[0]) or shape != shapes[0]:
+            raise ValueError(
+                f"models must share one architecture (class and parameter shapes); models[{i}] "
+                f"({type(model).__name__}) differs from models[0] ({type(models[0]).__name__})"
+            )
+        if not all(p.requires_grad for p in model.parameters()):
+            raise ValueError(f"models[{i}] has frozen parameters; train_ensemble trains every parameter")
+    if not shapes[0]:
+        raise ValueError("models have no trainable parameters")
+    params, buffers = stack_module_state(list(models))
+    return list(models), params, buffers
+
+
+def train_ensemble(
+    models: list[nn.Module],
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    *,
+    x_test: ArrayLike | None = None,
+    y_test: ArrayLike | None = None,
+    loss: str = "mse",
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    steps: int,
+    batch_size: int | None = None,
+    weight_decay: float = 0.0,
+    schedule: str = "constant",
+    seed: int | np.random.Generator = 0,
+    device: str | torch.device | None = None,
+    eval_every: int | None = None,
+    progress: bool = True,
+    desc: str | None = None,
+) -> list[TrainHistory]:
+    """Train several models of one architecture together, as one batched model; return their histories.
+
+    Each member sees the same mini-batches (drawn from ``seed``) and follows the same updates that
+    :func:`train` with the same arguments would give it alone: the members share no parameters, the
+    objective is the sum of their losses (so each member's gradient is its own), and Adam and SGD act
+    element by element. The results agree with separate :func:`train` calls up to float rounding
+    (the batched kernels sum in another order); the work of a step is done in one pass for all the
+    members, which is faster than a loop when the models are small.
+
+    Parameters
+    ----------
+    models : list of torch.nn.Module
+        Two or more (one is allowed) modules of the same class with the same parameter shapes, each
+        initialised by the caller (typically the same constructor with different seeds). They are
+        trained in place: their parameters hold the trained values when the call returns.
+    x_train, y_train, x_test, y_test, loss, optimizer, lr, batch_size, weight_decay, schedule, seed,
+    device, eval_every, progress, desc
+        As in :func:`train` (``loss`` is ``"mse"`` or ``"cross_entropy"``; ``seed`` drives the
+        mini-batch shuffling shared by all members).
+    steps : int
+        Optimizer steps, >= 1.
+
+    Returns
+    -------
+    list of TrainHistory
+        One per member, in the order of ``models``. ``seconds`` is the wall time of the whole call,
+        shared by the members.
+
+    Raises
+    ------
+    FloatingPointError
+        If a member's training loss becomes NaN or infinite (lower ``lr``).
+
+    Examples
+    --------
+    >>> x = torch.linspace(-1, 1, 32).reshape(-1, 1); y = 3 * x - 1
+    >>> models = [torch.nn.Linear(1, 1) for _ in range(3)]
+    >>> hs = train_ensemble(models, x, y, lr=0.1, steps=400, progress=False, device="cpu")
+    >>> len(hs), all(h.final_train_loss < 1e-6 for h in hs), round(float(models[2].weight), 3)
+    (3, True, 3.0)
+    """
+    from torch.func import functional_call, vmap
+
+    started = time.perf_counter()
+    models, params, buffers = _stack_members(models)
+    if loss not in _LOSSES:
+        raise ValueError(f"loss must be one of {_LOSSES}, got {loss!r}")
+    loss_fn = _check_loss(loss)
+    lr, weight_decay, batch_size, eval_every, rng, device = _check_settings(
+        optimizer, schedule, lr, weight_decay, batch_size, eval_every, x_test, y_test, seed, device, progress
+    )
+    total = check_int("steps", steps, minimum=1)
+
+    base = models[0]
+    x, y = _prepare(base, x_train, y_train, loss, device, "train")
+    test = None if x_test is None else _prepare(base, x_test, y_test, loss, device, "test")
+    n = x.shape[0]
+    if batch_size is not None and batch_size > n:
+        raise ValueError(f"batch_size must be <= the number of training samples ({n}), got {batch_size}")
+    full_batch = batch_size is None or batch_size == n
+    every = eval_every if eval_every is not None else max(1, total // 50)
+    members = len(models)
+
+    # one leaf tensor per parameter name, (members, *shape); the modules' own tensors are untouched until the end
+    stacked = {name: p.detach().to(device).clone().requires_grad_(True) for name, p in params.items()}
+    buffers = {name: b.to(device) for name, b in buffers.items()}
+    template = copy.deepcopy(base).to("meta")  # the architecture without storage, for functional_call
+
+    def one(p: dict, b: dict, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        return loss_fn(functional_call(template, (p, b), (xb,)), yb)
+
+    member_losses = vmap(one, in_dims=(0, 0, None, None))  # -> (members,)
+
+    @torch.no_grad()
+    def data_losses(xs: torch.Tensor, ys: torch.Tensor) -> list[float]:
+        if full_batch:
+            return member_losses(stacked, buffers, xs, ys).tolist()
+        sums = torch.zeros(members, dtype=xs.dtype, device=xs.device)
+        for start in range(0, xs.shape[0], batch_size):
+            xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
+            sums += member_losses(stacked, buffers, xb, yb) * xb.shape[0]
+        return (sums / xs.shape[0]).tolist()
+
+    opt = _make_optimizer(optimizer, list(stacked.values()), lr=lr, momentum=0.0, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: _lr_factor(step, total, schedule))
+    shuffle = None if full_batch else as_torch_generator(rng)
+    record_steps: list[int] = []
+    train_losses: list[list[float]] = []
+    test_losses: list[list[float]] = []
+
+    def record(step: int) -> None:
+        record_steps.append(step)
+        train_losses.append(data_losses(x, y))
+        if test is not None:
+            test_losses.append(data_losses(*test))
+
+    from tqdm.auto import tqdm
+
+    was_training = [m.training for m in models]
+    template.train()
+    bar = tqdm(total=total, desc=desc, leave=False, disable=not progress)
+    with contextlib.closing(bar):
+        record(0)
+        for step, xb, yb in _batches(x, y, total, None if full_batch else batch_size, shuffle):
+            opt.zero_grad(set_to_none=True)
+            losses = member_losses(stacked, buffers, xb, yb)  # (members,)
+            if not bool(torch.isfinite(losses).all()):
+                bad = int(torch.nonzero(~torch.isfinite(losses))[0])
+                raise FloatingPointError(
+                    f"the training loss of models[{bad}] became {float(losses[bad].detach())} at step {step - 1}; "
+                    f"lower lr (now {lr:g})"
+                )
+            losses.sum().backward()  # members share no parameters: each gets its own gradient
+            opt.step()
+            sched.step()
+            bar.update(1)
+            if step % every == 0 or step == total:
+                record(step)
+    with torch.no_grad():
+        for i, (model, mode) in enumerate(zip(models, was_training)):
+            model.to(device)
+            for name, p in model.named_parameters():
+                p.copy_(stacked[name][i])
+            model.train(mode)
+    seconds = time.perf_counter() - started
+    return [
+        TrainHistory(
+            steps=list(record_steps),
+            train_loss=[row[i] for row in train_losses],
+            test_loss=[row[i] for row in test_losses],
+            final_train_loss=train_losses[-1][i],
+            final_test_loss=test_losses[-1][i] if test is not None else None,
+            seconds=seconds,
+        )
+        for i in range(members)
+    ]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from cosp_helpers.training import TrainHistory, _lr_factor, evaluate, train
+from cosp_helpers.networks import BinaryTreeNet, DeepNet
+from cosp_helpers.training import TrainHistory, _lr_factor, evaluate, train, train_ensemble
 
 CPU = "cpu"
 
@@ -385,3 +386,103 @@ def test_the_optimizer_is_fused_when_possible_and_plain_otherwise(monkeypatch):
     _, best = least_squares(x, y)
     h = train(linear_model(), x, y, optimizer="sgd", lr=0.1, steps=2000, progress=False, device=CPU)
     assert h.final_train_loss == pytest.approx(best, rel=1e-6)  # training works through the fallback
+
+
+# --- train_ensemble: several models of one architecture as one batched model -------------------------------------------
+
+
+def tree_data(n: int = 96, seed: int = 3):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 4, generator=g, dtype=torch.float64) * 2 - 1
+    return x, torch.sin(2 * x[:, :2].sum(1, keepdim=True)) * x[:, 2:3]
+
+
+@pytest.mark.parametrize("batch_size, schedule", [(None, "constant"), (32, "cosine")])
+def test_ensemble_follows_the_separate_runs_step_by_step(batch_size, schedule):
+    # members share no parameters and Adam acts element by element, so each member's trajectory is the one train()
+    # gives it alone; in float64 the two differ only by the order of summation in the batched kernels
+    x, y = tree_data()
+    alone = [BinaryTreeNet(4, 5, seed=s).double() for s in range(3)]
+    together = [BinaryTreeNet(4, 5, seed=s).double() for s in range(3)]
+    args = {"lr": 0.02, "steps": 40, "batch_size": batch_size, "schedule": schedule, "seed": 5, "eval_every": 10,
+            "progress": False, "device": CPU}
+    separate = [train(m, x, y, x_test=x[:40], y_test=y[:40], **args) for m in alone]
+    batched = train_ensemble(together, x, y, x_test=x[:40], y_test=y[:40], **args)
+    for h1, h2 in zip(separate, batched):
+        assert h1.steps == h2.steps == [0, 10, 20, 30, 40]
+        np.testing.assert_allclose(h2.train_loss, h1.train_loss, rtol=1e-9)
+        np.testing.assert_allclose(h2.test_loss, h1.test_loss, rtol=1e-9)
+    for m1, m2 in zip(alone, together):  # the trained values are written back into the members
+        for p1, p2 in zip(m1.parameters(), m2.parameters()):
+            np.testing.assert_allclose(p2.detach().numpy(), p1.detach().numpy(), rtol=0, atol=1e-10)
+
+
+def test_ensemble_members_differ_and_fit():
+    x, y = (t.float() for t in tree_data(128))  # float32: batched float64 products take a slow path in torch
+    members = [DeepNet(4, 16, depth=2, seed=s) for s in range(2)]
+    start = [evaluate(m, x, y, device=CPU) for m in members]
+    hs = train_ensemble(members, x, y, lr=0.01, steps=300, progress=False, device=CPU)
+    assert hs[0].final_train_loss != hs[1].final_train_loss  # different initialisations, different runs
+    for h, before, m in zip(hs, start, members):
+        assert h.train_loss[0] == pytest.approx(before, rel=1e-5)  # float32 sums in another order
+        assert h.final_train_loss < before / 5
+        assert evaluate(m, x, y, device=CPU) == pytest.approx(h.final_train_loss, rel=1e-5)
+        assert h.final_test_loss is None and h.test_loss == []
+
+
+def test_ensemble_weight_decay_matches_train():
+    x, y = linear_data()
+    alone, together = linear_model(seed=1), linear_model(seed=1)
+    h1 = train(alone, x, y, lr=0.05, steps=50, weight_decay=0.1, progress=False, device=CPU)
+    (h2,) = train_ensemble([together], x, y, lr=0.05, steps=50, weight_decay=0.1, progress=False, device=CPU)
+    assert h2.final_train_loss == pytest.approx(h1.final_train_loss, rel=1e-9)
+
+
+def test_ensemble_divergence_names_the_member():
+    x, y = linear_data()
+    with pytest.raises(FloatingPointError, match=r"models\[0\]"):
+        train_ensemble([linear_model(seed=0), linear_model(seed=1)], x, y * 1e200, lr=1e3, steps=50, optimizer="sgd",
+                       progress=False, device=CPU)
+
+
+@pytest.mark.parametrize(
+    "models, kwargs, error, message",
+    [
+        ("net", {}, TypeError, "models must be a non-empty list"),
+        ([], {}, TypeError, "models must be a non-empty list"),
+        (["net", 3], {}, TypeError, r"models\[1\] must be a torch.nn.Module"),
+        (["net", "same"], {}, ValueError, "models must be distinct modules"),
+        (["net", "other"], {}, ValueError, r"models must share one architecture .* models\[1\]"),
+        (["net"], {"loss": "huber"}, ValueError, "loss must be one of"),
+        (["net"], {"optimizer": "lbfgs"}, ValueError, "optimizer must be one of"),
+        (["net"], {"schedule": "step"}, ValueError, "schedule must be one of"),
+        (["net"], {"lr": -1.0}, ValueError, "lr must be > 0"),
+        (["net"], {"steps": 0}, ValueError, "steps must be >= 1"),
+        (["net"], {"weight_decay": -0.5}, ValueError, "weight_decay must be >= 0"),
+        (["net"], {"batch_size": 500}, ValueError, "batch_size must be <= the number of training samples"),
+        (["net"], {"eval_every": 0}, ValueError, "eval_every must be >= 1"),
+        (["net"], {"x_test": np.zeros((3, 3))}, ValueError, "give both x_test and y_test"),
+        (["net"], {"progress": 1}, TypeError, "progress must be True or False"),
+    ],
+)
+def test_train_ensemble_errors(models, kwargs, error, message):
+    x, y = linear_data()
+    net = linear_model()
+    named = {"net": net, "same": net, "other": torch.nn.Linear(2, 1).double()}
+    if isinstance(models, list):
+        models = [named.get(m, m) if isinstance(m, str) else m for m in models]
+    args = {"steps": 3, "progress": False, "device": CPU} | kwargs
+    with pytest.raises(error, match=message):
+        train_ensemble(models, x, y, **args)
+
+
+def test_train_ensemble_refuses_frozen_parameters_and_nan_data():
+    x, y = linear_data()
+    frozen = linear_model()
+    frozen.bias.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"models\[0\] has frozen parameters"):
+        train_ensemble([frozen], x, y, steps=3, progress=False, device=CPU)
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="x_train must be finite"):
+        train_ensemble([linear_model()], bad, y, steps=3, progress=False, device=CPU)
