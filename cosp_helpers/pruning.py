@@ -1,4 +1,4 @@
-"""Iterative magnitude pruning with rewinding, beta-lasso, locality of receptive fields.
+"""Iterative magnitude pruning (reset to the initialisation, or rewinding), beta-lasso, locality of receptive fields.
 
 Memo 138 §4.2.1 and §6.9: when the sparse graph of a task is unknown, a dense network trained under
 a sparsity constraint may find it. This module holds the pieces to test that on a fully connected
@@ -6,8 +6,9 @@ network and image-like data whose "graph" is local (the data are in :mod:`~cosp_
 
 * Pruning with ``torch.nn.utils.prune``: :func:`prune_to_fraction` (exactly the requested number of
   survivors), :func:`remaining_fraction`, :func:`snapshot` and :func:`rewind` (survivors back to their
-  saved values, masks kept), :func:`iterative_magnitude_pruning` (Frankle & Carbin's loop) and its
-  :class:`IMPResult`.
+  saved values, masks kept: a reset to the initial weights theta_0 when the snapshot was taken at
+  initialisation, a rewind to an early iterate theta_k when it was taken after k training steps),
+  :func:`iterative_magnitude_pruning` (Frankle & Carbin's loop) and its :class:`IMPResult`.
 * Locality of a unit's weights on the ring: :func:`ring_locality` (mean resultant length),
   :func:`ring_spread` (the same as a width in pixels), :func:`random_mask_like` (the control: same
   number of survivors per unit, random positions), :func:`displacement_histogram` (Pellegrini & Biroli).
@@ -244,7 +245,7 @@ def iterative_magnitude_pruning(
     rewind_to: dict[str, torch.Tensor] | None = None,
     progress: bool = False,
 ) -> IMPResult:
-    """Frankle & Carbin's loop: train, prune the smallest weights, rewind the survivors, train again.
+    """Frankle & Carbin's loop: train, prune the smallest weights, reset the survivors to ``rewind_to``, train again.
 
     Round ``r`` trains with a fraction ``keep_per_round ** r`` of each named parameter alive (layer-wise,
     exact up to rounding), then prunes to ``keep_per_round ** (r + 1)`` and rewinds every parameter
@@ -263,7 +264,9 @@ def iterative_magnitude_pruning(
     keep_per_round : float
         In (0, 1): the fraction of the surviving weights kept at each round.
     rewind_to : dict, optional
-        A :func:`snapshot`; default: the model's values at the call (the initialisation).
+        A :func:`snapshot`; default: the model's values at the call, i.e. the initialisation theta_0
+        when the model is untrained (Frankle & Carbin's reset). A snapshot taken after ``k`` training
+        steps gives rewinding to an early iterate theta_k (Frankle, Dziugaite, Roy & Carbin 2020).
     progress : bool
         A ``tqdm.auto`` bar over the rounds.
 
