@@ -9,7 +9,9 @@ A *single-index Gaussian hierarchical target* on ``x ~ N(0, I_d)`` is built in t
 The factor ``k^(-1/2) = d^(-eps/2)`` is the paper's normalisation: with orthonormal rows the ``z_i``
 are independent standard Gaussians, so ``Var h* = Var sigma1(z)``. We use the paper's example
 ``sigma1 = He2 + He3`` with the Hermite polynomials *normalised* to unit variance (``He2/sqrt(2) + He3/sqrt(6)``),
-so that ``Var h* = Var sigma1(z) = 1 + 1 = 2`` exactly, and ``sigma2 = tanh(slope * .)``.
+so that ``Var h* = Var sigma1(z) = 1 + 1 = 2`` exactly, and ``sigma2 = tanh(slope * .)``. These are the
+orthonormal Hermite polynomials of the paper's theory (its appendix C.3.4); the authors' simulation code
+scales ``He_j`` by ``1/j!`` instead (``Var sigma1 = 1/2 + 1/6 = 2/3``).
 
 * :func:`hierarchical_target` draws one such target (a :class:`HierarchicalTarget`).
 * :func:`subspace_overlap` -- the fraction of a weight matrix's squared Frobenius norm inside a subspace
@@ -18,6 +20,12 @@ so that ``Var h* = Var sigma1(z) = 1 + 1 = 2`` exactly, and ``sigma2 = tanh(slop
   ``(1/n) sum_i y_i (x_i x_i^T - I)``, the direction a large first gradient step moves the weights to.
 * :class:`LayerwiseNet` and :func:`fit_layerwise` -- a three-layer network trained layer by layer.
 * :func:`kernel_ridge_rbf` -- a Gaussian-kernel ridge regression baseline in closed form.
+* :class:`ProjectedMLP` -- a generic ReLU network on top of a width-``k`` linear first layer (e.g. the spectral
+  step): the control that has the three-layer network's first layer but no polynomial middle layer.
+* :func:`train_side_by_side` -- several networks of one architecture, each with its own data, trained
+  together by mini-batch Adam (one batched computation instead of a loop over networks).
+* :func:`preactivations`, :func:`probe_correlation`, :func:`best_unit_correlation` -- how much of the
+  hidden feature ``h*`` a network's layers carry: the "second reduction".
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_generator, check_array, check_int, check_points, check_positive
+from ._checks import as_generator, check_array, check_int, check_points, check_positive, check_real
+from .networks import DeepNet
 from .training import train
 
 __all__ = [
@@ -41,6 +50,11 @@ __all__ = [
     "LayerwiseNet",
     "fit_layerwise",
     "kernel_ridge_rbf",
+    "ProjectedMLP",
+    "train_side_by_side",
+    "preactivations",
+    "probe_correlation",
+    "best_unit_correlation",
 ]
 
 
@@ -511,3 +525,330 @@ def kernel_ridge_rbf(
     # one Cholesky solve per ridge (torch's LAPACK: several times faster here than numpy's for n ~ 2000)
     out = [cross @ torch.cholesky_solve(ys[:, None], torch.linalg.cholesky(gram + r * eye))[:, 0] for r in ridges]
     return torch.stack(out).numpy()
+
+
+class ProjectedMLP(nn.Module):
+    """A ReLU network that sees ``x`` only through ``k`` linear features: ``x -> z = W1 x -> DeepNet(z)``.
+
+    With ``W1`` from :func:`spectral_first_layer` it has the same first layer as :class:`LayerwiseNet`
+    (``k`` linear units at the spectral estimate of ``span(W*)``, trained further with the rest), but a
+    generic middle: ``depth`` hidden layers of ``width`` ReLU units instead of the exact degree-1-3
+    polynomial layer. ``depth=1`` is a two-layer network whose first-layer weights are confined to a
+    ``k``-dimensional span; ``depth=2`` a three-layer one.
+
+    Parameters
+    ----------
+    w1 : numpy.ndarray
+        Initial first layer, shape (k, d).
+    width : int
+        Units of each ReLU layer, >= 1.
+    depth : int
+        Number of ReLU layers, >= 1.
+    seed : int or numpy.random.Generator
+        Initialisation of the ReLU layers (as :class:`~cosp_helpers.networks.DeepNet`).
+
+    References
+    ----------
+    Dandi et al. (2025), arXiv:2502.13961, section 2: after the first layer has learned ``W*``, a two-layer
+    network is a random-feature model of ``z = W* x``; a three-layer one can also learn ``h*``.
+
+    Examples
+    --------
+    >>> net = ProjectedMLP(np.eye(4, 32), width=16, depth=2, seed=0)
+    >>> net(torch.zeros(5, 32)).shape, sum(p.numel() for p in net.parameters()) == 4 * 32 + 5 * 16 + 17 * 16 + 17
+    (torch.Size([5, 1]), True)
+    """
+
+    def __init__(self, w1: np.ndarray, width: int = 64, depth: int = 1, *, seed: int | np.random.Generator = 0) -> None:
+        super().__init__()
+        w1 = _as_matrix("w1", w1)
+        width = check_int("width", width, minimum=1)
+        depth = check_int("depth", depth, minimum=1)
+        self.w1 = nn.Parameter(torch.tensor(w1, dtype=torch.float32))  # (k, d)
+        self.head = DeepNet(w1.shape[0], width, depth, seed=seed)  # k -> width -> ... -> 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(x @ self.w1.T)  # (n, k) -> (n, 1)
+
+
+def _check_models(models: object) -> list[nn.Module]:
+    if not isinstance(models, (list, tuple)) or len(models) == 0:
+        raise TypeError(f"models must be a non-empty list of DeepNet, ShallowNet or ProjectedMLP, got {type(models).__name__}")
+    for i, m in enumerate(models):
+        if not isinstance(m, (DeepNet, ProjectedMLP)):
+            raise TypeError(f"models[{i}] must be a DeepNet, ShallowNet or ProjectedMLP, got {type(m).__name__}")
+    shapes = [[(name, tuple(p.shape)) for name, p in m.named_parameters()] for m in models]
+    activation = [(m.head if isinstance(m, ProjectedMLP) else m).activation for m in models]
+    for i, s in enumerate(shapes):
+        if s != shapes[0] or isinstance(models[i], ProjectedMLP) != isinstance(models[0], ProjectedMLP) or activation[i] != activation[0]:
+            raise ValueError(f"models must share one architecture; models[{i}] differs from models[0]")
+    return list(models)
+
+
+def _stacked(models: list[nn.Module]) -> tuple[torch.Tensor | None, list[tuple[torch.Tensor, torch.Tensor]]]:
+    # the members' parameters stacked along a new first axis, as fresh leaf tensors: w1 (members, k, d) or None,
+    # and per linear layer (weight (members, out, in), bias (members, 1, out))
+    heads = [m.head if isinstance(m, ProjectedMLP) else m for m in models]
+    w1 = torch.stack([m.w1.detach() for m in models]).requires_grad_() if isinstance(models[0], ProjectedMLP) else None
+    layers = []
+    for j in range(len(heads[0].layers)):
+        weight = torch.stack([h.layers[j].weight.detach() for h in heads]).requires_grad_()
+        bias = torch.stack([h.layers[j].bias.detach()[None, :] for h in heads]).requires_grad_()
+        layers.append((weight, bias))
+    return w1, layers
+
+
+def _stacked_forward(x: torch.Tensor, w1: torch.Tensor | None, layers: list, activation) -> torch.Tensor:
+    # x (members, batch, d) -> (members, batch, outputs): every member's network at once, by batched products
+    if w1 is not None:
+        x = torch.bmm(x, w1.transpose(1, 2))  # (members, batch, k)
+    for j, (weight, bias) in enumerate(layers):
+        x = torch.baddbmm(bias, x, weight.transpose(1, 2))  # (members, batch, out)
+        if j < len(layers) - 1:
+            x = activation(x)
+    return x
+
+
+def train_side_by_side(
+    models: list[nn.Module],
+    data: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-2,
+    weight_decay: float = 0.0,
+    seed: int | np.random.Generator = 0,
+) -> list[float]:
+    """Train several networks of one architecture, each on its own data, with mini-batch Adam, in place.
+
+    Network ``i`` takes ``steps`` Adam steps on batches of ``batch_size`` rows of ``data[i]`` (a fresh
+    permutation of its rows each epoch; a last incomplete batch is skipped), with learning rate ``lr``
+    decaying to 0 on a half cosine and L2 weight decay ``weight_decay``. The networks' parameters are
+    stacked along a new first axis and evaluated together by batched matrix products: the loss is the sum
+    of the networks' mean squared errors, and since each network's parameters enter only its own term and
+    Adam acts entry by entry, every network follows the steps it would follow alone (up to the rounding of
+    the batched products), at the cost of one training loop instead of one per network. Network ``i``'s
+    batches depend on ``seed`` and ``i`` only.
+
+    Parameters
+    ----------
+    models : list of DeepNet, ShallowNet or ProjectedMLP
+        Networks with the same architecture (their parameters are overwritten with the trained values).
+    data : list of (numpy.ndarray, numpy.ndarray)
+        One ``(x, y)`` per network: ``x`` of shape (n_i, d), ``y`` of shape (n_i,) or (n_i, 1), n_i >= batch_size.
+    steps : int
+        Adam steps, >= 1.
+    batch_size : int
+        Rows per step and network, >= 1.
+    lr : float
+        Initial learning rate, > 0.
+    weight_decay : float
+        L2 coefficient (Adam's ``weight_decay``), >= 0.
+    seed : int or numpy.random.Generator
+        Drives the batches.
+
+    Returns
+    -------
+    list of float
+        Each network's final mean squared error on its whole training set.
+
+    References
+    ----------
+    D. P. Kingma, J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+
+    Examples
+    --------
+    >>> t = hierarchical_target(8, 2, seed=0)
+    >>> data = [t.sample(256, seed=s) for s in (1, 2)]
+    >>> nets = [DeepNet(8, 16, 2, seed=s) for s in (1, 2)]
+    >>> losses = train_side_by_side(nets, data, steps=200, batch_size=64)
+    >>> len(losses), all(loss < float(np.var(data[0][1])) for loss in losses)
+    (2, True)
+    """
+    models = _check_models(models)
+    if not isinstance(data, (list, tuple)) or len(data) != len(models):
+        raise TypeError(f"data must be a list of (x, y) pairs, one per model ({len(models)}), got {type(data).__name__}")
+    steps = check_int("steps", steps, minimum=1, maximum=10**6)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    lr = check_positive("lr", lr)
+    weight_decay = check_real("weight_decay", weight_decay)
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+    root = int(as_generator(seed).integers(2**62))
+    xs, ys = [], []
+    for i, pair in enumerate(data):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"data[{i}] must be an (x, y) pair")
+        x, y = _check_xy(*pair)
+        if len(y) < batch_size:
+            raise ValueError(f"data[{i}] has {len(y)} rows, fewer than batch_size = {batch_size}")
+        xs.append(torch.tensor(x, dtype=torch.float32))  # (n_i, d)
+        ys.append(torch.tensor(y, dtype=torch.float32)[:, None])  # (n_i, 1)
+
+    w1, layers = _stacked(models)
+    head = models[0].head if isinstance(models[0], ProjectedMLP) else models[0]
+    activation = {"relu": torch.relu, "tanh": torch.tanh, "softplus": nn.functional.softplus}[head.activation]
+    leaves = ([w1] if w1 is not None else []) + [t for pair in layers for t in pair]
+    opt = torch.optim.Adam(leaves, lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
+    streams = [np.random.default_rng([root, i]) for i in range(len(models))]
+    orders = [s.permutation(len(y)) for s, y in zip(streams, ys)]
+    position = [0] * len(models)
+    for _ in range(steps):
+        batches = []
+        for i in range(len(models)):
+            if position[i] + batch_size > len(orders[i]):  # epoch done: reshuffle
+                orders[i], position[i] = streams[i].permutation(len(orders[i])), 0
+            batches.append(torch.from_numpy(orders[i][position[i] : position[i] + batch_size]))
+            position[i] += batch_size
+        xb = torch.stack([x[b] for x, b in zip(xs, batches)])  # (members, batch, d)
+        yb = torch.stack([y[b] for y, b in zip(ys, batches)])  # (members, batch, 1)
+        opt.zero_grad(set_to_none=True)
+        loss = ((_stacked_forward(xb, w1, layers, activation) - yb) ** 2).mean(dim=(1, 2)).sum()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the training loss became {float(loss)}; lower lr (now {lr:g})")
+        loss.backward()
+        opt.step()
+        sched.step()
+    with torch.no_grad():
+        for i, model in enumerate(models):
+            if w1 is not None:
+                model.w1.copy_(w1[i])
+            net = model.head if isinstance(model, ProjectedMLP) else model
+            for layer, (weight, bias) in zip(net.layers, layers):
+                layer.weight.copy_(weight[i])
+                layer.bias.copy_(bias[i, 0])
+        return [float(((m(x) - y) ** 2).mean()) for m, x, y in zip(models, xs, ys)]
+
+
+def preactivations(model: nn.Module, x: np.ndarray | torch.Tensor) -> list[np.ndarray]:
+    """The pre-activations of every ReLU layer of a :class:`DeepNet`/:class:`ShallowNet` or :class:`ProjectedMLP`.
+
+    Layer ``j`` gives ``a_j = W_j r_{j-1} + b_j`` with ``r_0`` the network's input (``x``, or ``z = W1 x`` for
+    a :class:`ProjectedMLP`) and ``r_j = relu(a_j)``. ``a_2`` is what Dandi et al. call ``h_2(x)``: the
+    second layer's pre-activations, the quantity their theorem shows to align with ``h*``.
+
+    Parameters
+    ----------
+    model : DeepNet, ShallowNet or ProjectedMLP
+        With ReLU activations.
+    x : numpy.ndarray or torch.Tensor
+        Inputs, shape (n, d).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One (n, width) float64 array per hidden layer, first layer first.
+
+    Examples
+    --------
+    >>> net = DeepNet(3, width=4, depth=2, seed=0)
+    >>> a = preactivations(net, np.ones((5, 3)))
+    >>> len(a), a[1].shape
+    (2, (5, 4))
+    """
+    head = model.head if isinstance(model, ProjectedMLP) else model
+    if not isinstance(head, DeepNet) or head.activation != "relu":
+        raise TypeError(f"model must be a ReLU DeepNet, ShallowNet or ProjectedMLP, got {type(model).__name__}")
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    d = model.w1.shape[1] if isinstance(model, ProjectedMLP) else head.n_inputs
+    x = check_points("x", x, d)
+    out = []
+    with torch.no_grad():
+        r = torch.tensor(x, dtype=torch.float32)
+        if isinstance(model, ProjectedMLP):
+            r = r @ model.w1.T  # (n, k)
+        for layer in head.layers[:-1]:
+            a = layer(r)  # (n, width)
+            out.append(a.double().numpy())
+            r = torch.relu(a)
+    return out
+
+
+def probe_correlation(features: np.ndarray, target: np.ndarray, *, ridge: float = 1e-8) -> float:
+    """How well a linear read-out of ``features`` reproduces ``target``, measured on held-out rows.
+
+    The rows are split in two halves: an affine least-squares fit (with a ridge ``ridge`` relative to the
+    features' scale) on the first half, and the Pearson correlation between the fit and ``target`` on the
+    second half. 1 means the features carry ``target`` linearly; about 0 means they carry nothing of it. A
+    held-out half keeps a wide layer from scoring by fitting noise.
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        Shape (n, p), n >= 2 (p + 2).
+    target : numpy.ndarray
+        Shape (n,), not constant on either half.
+    ridge : float
+        >= 0.
+
+    Returns
+    -------
+    float in [-1, 1]
+
+    Examples
+    --------
+    >>> z = np.random.default_rng(0).normal(size=(1000, 3))
+    >>> round(probe_correlation(z, z @ [1.0, -2.0, 0.5] + 3), 6)
+    1.0
+    """
+    f = check_array("features", features, ndim=2, allow_empty=False)
+    t = check_array("target", target, ndim=1, allow_empty=False)
+    if len(t) != len(f):
+        raise ValueError(f"target must have {len(f)} entries to match features, got {len(t)}")
+    ridge = check_real("ridge", ridge)
+    if ridge < 0:
+        raise ValueError(f"ridge must be >= 0, got {ridge}")
+    half = len(t) // 2
+    if half < f.shape[1] + 2:
+        raise ValueError(f"features needs at least 2 (p + 2) = {2 * (f.shape[1] + 2)} rows for p = {f.shape[1]} columns, got {len(t)}")
+    design = np.concatenate([f, np.ones((len(t), 1))], axis=1)  # (n, p + 1)
+    fit, held = design[:half], design[half:]
+    if np.std(t[:half]) == 0 or np.std(t[half:]) == 0:
+        raise ValueError("target must not be constant on either half of the rows")
+    gram = fit.T @ fit / half
+    gram += ridge * np.trace(gram) / gram.shape[0] * np.eye(gram.shape[0])
+    coef = np.linalg.solve(gram, fit.T @ t[:half] / half)
+    prediction = held @ coef
+    if np.std(prediction) == 0:
+        return 0.0
+    return float(np.corrcoef(prediction, t[half:])[0, 1])
+
+
+def best_unit_correlation(features: np.ndarray, target: np.ndarray) -> float:
+    """The largest ``|Pearson correlation|`` between one column of ``features`` and ``target``.
+
+    For ``features`` = a layer's pre-activations this is the best single unit's alignment with ``target``:
+    the quantity (per unit, as a cosine) that Dandi et al. plot as the overlap ``M_h`` of ``h_2`` with ``h*``.
+    Constant columns count as 0.
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        Shape (n, p), n >= 2.
+    target : numpy.ndarray
+        Shape (n,), not constant.
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> t = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> round(best_unit_correlation(np.stack([t**0, -2 * t, np.array([1.0, -1, 1, -1])], axis=1), t), 12)
+    1.0
+    """
+    f = check_array("features", features, ndim=2, allow_empty=False)
+    t = check_array("target", target, ndim=1, allow_empty=False)
+    if len(t) != len(f) or len(t) < 2:
+        raise ValueError(f"target must have {len(f)} >= 2 entries to match features, got {len(t)}")
+    tc = t - t.mean()
+    if not np.any(tc):
+        raise ValueError("target must not be constant")
+    fc = f - f.mean(axis=0)  # (n, p)
+    norms = np.linalg.norm(fc, axis=0) * np.linalg.norm(tc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(norms > 0, np.abs(tc @ fc) / np.where(norms > 0, norms, 1.0), 0.0)
+    return float(min(1.0, corr.max()))

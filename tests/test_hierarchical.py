@@ -335,3 +335,186 @@ def test_kernel_ridge_errors():
         kernel_ridge_rbf(x, y, x, [1.0], bandwidth=0.0)
     with pytest.raises(ValueError, match="x_test must have 2 columns"):
         kernel_ridge_rbf(x, y, np.zeros((3, 3)), [1.0])
+
+
+# ---------------------------------------------------------------- controls and the second reduction
+
+
+from cosp_helpers.hierarchical import (  # noqa: E402
+    ProjectedMLP,
+    best_unit_correlation,
+    preactivations,
+    probe_correlation,
+    train_side_by_side,
+)
+from cosp_helpers.networks import DeepNet, ShallowNet  # noqa: E402
+
+
+def test_projected_mlp_is_a_deepnet_of_the_projection():
+    w1 = np.linalg.qr(np.random.default_rng(0).normal(size=(12, 3)))[0].T  # (3, 12)
+    net = ProjectedMLP(w1, width=8, depth=2, seed=4)
+    x = torch.tensor(np.random.default_rng(1).normal(size=(20, 12)), dtype=torch.float32)
+    reference = DeepNet(3, 8, 2, seed=4)  # same seed: the same head
+    torch.testing.assert_close(net(x), reference(x @ torch.tensor(w1, dtype=torch.float32).T))
+    assert sum(p.numel() for p in net.parameters()) == 3 * 12 + (3 + 1) * 8 + (8 + 1) * 8 + 9
+
+
+def test_projected_mlp_errors():
+    with pytest.raises(ValueError, match="w1"):
+        ProjectedMLP(np.full((2, 5), np.nan))
+    with pytest.raises(TypeError, match="w1"):
+        ProjectedMLP([[1.0, 0.0]])
+    with pytest.raises(ValueError, match="depth"):
+        ProjectedMLP(np.eye(2, 5), depth=0)
+    with pytest.raises(ValueError, match="width"):
+        ProjectedMLP(np.eye(2, 5), width=0)
+
+
+def _manual_adam_run(model, x, y, order_stream, steps, batch_size, lr, weight_decay):
+    # the reference: one network alone, plain torch.optim.Adam, the same batches and the same cosine schedule
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
+    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)[:, None]
+    order, position = order_stream.permutation(len(y)), 0
+    for _ in range(steps):
+        if position + batch_size > len(order):
+            order, position = order_stream.permutation(len(y)), 0
+        batch = torch.from_numpy(order[position : position + batch_size])
+        position += batch_size
+        opt.zero_grad()
+        ((model(xt[batch]) - yt[batch]) ** 2).mean().backward()
+        opt.step()
+        sched.step()
+
+
+def test_side_by_side_equals_training_each_network_alone():
+    # Adam is elementwise and each member's parameters enter only its own loss term: members train independently.
+    t = hierarchical_target(6, 2, seed=0)
+    data = [t.sample(100, seed=1), t.sample(150, seed=2)]
+    nets = [ShallowNet(6, 8, seed=1), ShallowNet(6, 8, seed=2)]
+    alone = [ShallowNet(6, 8, seed=1), ShallowNet(6, 8, seed=2)]
+    train_side_by_side(nets, data, steps=30, batch_size=32, lr=1e-2, weight_decay=1e-3, seed=7)
+    root = int(np.random.default_rng(7).integers(2**62))
+    for i, (net, (x, y)) in enumerate(zip(alone, data)):
+        _manual_adam_run(net, x, y, np.random.default_rng([root, i]), 30, 32, 1e-2, 1e-3)
+    for a, b in zip(nets, alone):
+        for pa, pb in zip(a.parameters(), b.parameters()):
+            torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
+
+
+def test_side_by_side_member_does_not_depend_on_the_others():
+    t = hierarchical_target(6, 2, seed=0)
+    data = [t.sample(64, seed=1), t.sample(64, seed=2)]
+    pair = [DeepNet(6, 8, 2, seed=1), DeepNet(6, 8, 2, seed=2)]
+    single = [DeepNet(6, 8, 2, seed=1)]
+    losses = train_side_by_side(pair, data, steps=20, batch_size=16, seed=3)
+    train_side_by_side(single, data[:1], steps=20, batch_size=16, seed=3)
+    for pa, pb in zip(pair[0].parameters(), single[0].parameters()):
+        torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
+    x, y = data[1]
+    with torch.no_grad():
+        direct = float(((pair[1](torch.tensor(x)) - torch.tensor(y)[:, None]) ** 2).mean())
+    assert math.isclose(losses[1], direct, rel_tol=1e-5)
+
+
+def test_side_by_side_learns_a_linear_target():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(512, 4))
+    y = x @ np.array([1.0, -1.0, 0.5, 0.0])
+    nets = [DeepNet(4, 16, 1, seed=0)]
+    (loss,) = train_side_by_side(nets, [(x, y)], steps=300, batch_size=64, lr=1e-2)
+    assert loss < 0.02 * y.var()
+
+
+def test_side_by_side_errors():
+    t = hierarchical_target(6, 2, seed=0)
+    data = [t.sample(64, seed=1)]
+    nets = [ShallowNet(6, 4, seed=0)]
+    with pytest.raises(TypeError, match="models"):
+        train_side_by_side([], data, steps=1)
+    with pytest.raises(TypeError, match="models"):
+        train_side_by_side(["net"], data, steps=1)
+    with pytest.raises(TypeError, match="models"):
+        train_side_by_side([torch.nn.Linear(6, 1)], data, steps=1)
+    with pytest.raises(ValueError, match="architecture"):
+        train_side_by_side([ShallowNet(6, 4), ShallowNet(6, 5)], data * 2, steps=1)
+    with pytest.raises(TypeError, match="data"):
+        train_side_by_side(nets, data * 2, steps=1)
+    with pytest.raises(ValueError, match="steps"):
+        train_side_by_side(nets, data, steps=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        train_side_by_side(nets, data, steps=1, batch_size=65)
+    with pytest.raises(ValueError, match="lr"):
+        train_side_by_side(nets, data, steps=1, lr=float("nan"))
+    with pytest.raises(ValueError, match="weight_decay"):
+        train_side_by_side(nets, data, steps=1, weight_decay=-1.0)
+    with pytest.raises(ValueError, match="x"):
+        train_side_by_side(nets, [(np.full((64, 6), np.nan), np.zeros(64))], steps=1)
+
+
+def test_preactivations_by_hand():
+    net = DeepNet(3, 4, 2, seed=0)
+    x = np.random.default_rng(0).normal(size=(7, 3))
+    a1, a2 = preactivations(net, x)
+    w = [(layer.weight.detach().double().numpy(), layer.bias.detach().double().numpy()) for layer in net.layers]
+    np.testing.assert_allclose(a1, x @ w[0][0].T + w[0][1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a2, np.maximum(a1, 0) @ w[1][0].T + w[1][1], rtol=1e-5, atol=1e-6)
+    projected = ProjectedMLP(np.eye(2, 3), width=5, depth=1, seed=1)
+    (b1,) = preactivations(projected, x)
+    layer = projected.head.layers[0]
+    np.testing.assert_allclose(b1, x[:, :2] @ layer.weight.detach().double().numpy().T + layer.bias.detach().double().numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_preactivations_errors():
+    with pytest.raises(TypeError, match="model"):
+        preactivations(LayerwiseNet(np.eye(2, 5), np.random.default_rng(0).normal(size=(20, 5))), np.zeros((3, 5)))
+    with pytest.raises(TypeError, match="model"):
+        preactivations(DeepNet(3, 4, 1, activation="tanh"), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="x"):
+        preactivations(DeepNet(3, 4, 1), np.zeros((2, 4)))
+
+
+def test_probe_correlation_values():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4000, 5))
+    target = z[:, 0] ** 2  # not linear in z ...
+    assert probe_correlation(z, target) < 0.1  # ... so a linear read-out of z misses it (held-out |corr| ~ 1/sqrt(2000))
+    assert probe_correlation(np.c_[z, z**2], target) > 0.999999  # ... but of (z, z^2) carries it exactly
+    noise = rng.normal(size=4000)
+    # target = signal + noise with equal variances: the best read-out of the signal has correlation 1/sqrt(2)
+    assert abs(probe_correlation(z[:, :1], z[:, 0] + noise) - 1 / math.sqrt(2)) < 0.03
+    # invariant under an invertible linear map of the features
+    a = rng.normal(size=(5, 5))
+    assert math.isclose(probe_correlation(z @ a, z[:, 1] + noise), probe_correlation(z, z[:, 1] + noise), rel_tol=1e-6)
+
+
+def test_probe_correlation_errors():
+    z = np.random.default_rng(0).normal(size=(40, 2))
+    with pytest.raises(ValueError, match="features"):
+        probe_correlation(np.full((40, 2), np.nan), z[:, 0])
+    with pytest.raises(ValueError, match="target"):
+        probe_correlation(z, z[:30, 0])
+    with pytest.raises(ValueError, match="rows"):
+        probe_correlation(np.random.default_rng(0).normal(size=(40, 30)), z[:, 0])
+    with pytest.raises(ValueError, match="constant"):
+        probe_correlation(z, np.ones(40))
+    with pytest.raises(ValueError, match="ridge"):
+        probe_correlation(z, z[:, 0], ridge=-1.0)
+
+
+def test_best_unit_correlation_values_and_errors():
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=500)
+    features = np.stack([np.ones(500), 3 * t + 1, rng.normal(size=500)], axis=1)
+    assert math.isclose(best_unit_correlation(features, t), 1.0)
+    assert math.isclose(best_unit_correlation(-features[:, 1:2], t), 1.0)  # the sign does not matter
+    u = rng.normal(size=500)
+    expected = abs(np.corrcoef(u, t)[0, 1])
+    assert math.isclose(best_unit_correlation(u[:, None], t), expected, rel_tol=1e-9)
+    with pytest.raises(ValueError, match="constant"):
+        best_unit_correlation(features, np.ones(500))
+    with pytest.raises(ValueError, match="target"):
+        best_unit_correlation(features, t[:10])
+    with pytest.raises(ValueError, match="features"):
+        best_unit_correlation(np.full((500, 2), np.inf), t)
