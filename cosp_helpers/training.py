@@ -498,7 +498,7 @@ def train_ensemble(
     Parameters
     ----------
     models : list of torch.nn.Module
-        Two or more (one is allowed) modules of the same class with the same parameter shapes, each
+        One or more modules of the same class with the same parameter shapes, each
         initialised by the caller (typically the same constructor with different seeds). They are
         trained in place: their parameters hold the trained values when the call returns.
     x_train, y_train, x_test, y_test, loss, optimizer, lr, batch_size, weight_decay, schedule, seed,
