@@ -16,8 +16,13 @@ is executed once for each ``COSP_SEED`` in ``S, S+1, ..., S+N-1`` and each kerne
 
 Each run is a fresh kernel (nbclient), with ``COSP_CHECK_LOG`` pointing at a log of its own and
 ``COSP_CHECK_KEEP_GOING=1``, so that a failed check is recorded and the run goes on to measure
-the others. ``--jobs`` runs execute side by side (default: the number of cores). The report, on
-standard output and in ``build/robustness/``:
+the others. ``--jobs`` runs execute side by side (default: the number of cores), and each kernel gets
+its share of the cores as its thread count (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` and
+``OPENBLAS_NUM_THREADS`` set to cores // jobs, at least 1, unless the environment already sets
+``OMP_NUM_THREADS``): two kernels that each start one thread per core on a 2-core machine spend
+much of their time waiting for each other (a numpy-only notebook ran 2.3x slower so). The numbers a
+notebook prints do not depend on its thread count beyond rounding, and its checks hold at either.
+The report, on standard output and in ``build/robustness/``:
 
 * per notebook: runs, runs that passed (ran to the end with every check passed), the smallest
   relative margin of any claim, and its run;
@@ -150,10 +155,28 @@ def _stop_workers(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def run_one(notebook: Path, seed: int, path: str, workdir: Path, save: Path | None = None) -> RunResult:
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def thread_env(side_by_side: int) -> dict[str, str]:
+    """The thread-count variables for one of ``side_by_side`` kernels sharing this machine's cores.
+
+    Empty when the environment already sets ``OMP_NUM_THREADS`` (the user's choice wins) or when one
+    kernel runs alone (it keeps every core, as a learner's kernel does).
+    """
+    if side_by_side <= 1 or "OMP_NUM_THREADS" in os.environ:
+        return {}
+    threads = str(max(1, (os.cpu_count() or 1) // side_by_side))
+    return dict.fromkeys(THREAD_VARIABLES, threads)
+
+
+def run_one(
+    notebook: Path, seed: int, path: str, workdir: Path, save: Path | None = None, side_by_side: int = 1
+) -> RunResult:
     """Run one notebook in a child process with ``COSP_SEED=seed`` and the environment of kernel path ``path``.
 
-    With ``save``, the executed notebook is written to that file.
+    With ``save``, the executed notebook is written to that file. ``side_by_side`` is how many runs share
+    the machine: the kernel's thread count is set from it (:func:`thread_env`).
     """
     log = workdir / f"{notebook.stem}.{seed}.{path}.jsonl"
     log.unlink(missing_ok=True)
@@ -166,6 +189,7 @@ def run_one(notebook: Path, seed: int, path: str, workdir: Path, save: Path | No
         else:
             env[key] = value
     env.update(COSP_SEED=str(seed), COSP_CHECK_LOG=str(log), COSP_CHECK_KEEP_GOING="1")
+    env.update(thread_env(side_by_side))
     if save is None:
         env["MPLBACKEND"] = "Agg"  # nobody sees this run's figures: draw them, but do not encode them inline
     else:
@@ -294,13 +318,14 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(nb, seed, path) for nb in paths for seed in seeds for path in args.paths]
     args.out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="logs-", dir=args.out))
+    threads = thread_env(min(args.jobs, len(jobs))).get("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "default"))
     print(f"robustness: {len(paths)} notebook(s) x {len(seeds)} seed(s) x {len(args.paths)} path(s) = {len(jobs)} runs, "
-          f"{args.jobs} at a time", file=sys.stderr, flush=True)
+          f"{args.jobs} at a time, threads per kernel: {threads}", file=sys.stderr, flush=True)
     start = time.perf_counter()
     results: list[RunResult] = []
 
     def one(job):
-        result = run_one(*job, workdir)
+        result = run_one(*job, workdir, side_by_side=min(args.jobs, len(jobs)))
         state = "ok" if result.passed else f"FAILED ({result.error or 'a check failed'})"
         print(f"  {result.notebook} seed {result.seed} {result.path}: {result.seconds:.1f} s {state}", file=sys.stderr, flush=True)
         return result

@@ -26,7 +26,8 @@ def execute_all() -> dict[str, Any]:
     """Execute every course notebook once, two at a time, in the current environment and at its ``COSP_SEED``.
 
     Each run is a fresh kernel started by ``benchmarks/robustness.py`` (the runner of the robustness
-    matrix, on its ``current`` path: the environment is left as it is). Every check the notebook makes is
+    matrix, on its ``current`` path: the environment is left as it is, except that each of the two kernels
+    gets one core's worth of threads, ``robustness.thread_env``). Every check the notebook makes is
     logged; a failed check is recorded and the notebook goes on, so that one run reports all of them. The
     executed copies are written to ``build/executed/notebooks/`` for the book to render. Returns
     ``{notebook name: RunResult}``.
@@ -45,7 +46,8 @@ def execute_all() -> dict[str, Any]:
     start = time.monotonic()
 
     def one(path: Path):
-        return robustness.run_one(path, seed, "current", logs, save=EXECUTED / "notebooks" / path.name)
+        return robustness.run_one(path, seed, "current", logs, save=EXECUTED / "notebooks" / path.name,
+                                  side_by_side=EXECUTION_JOBS)
 
     with ThreadPoolExecutor(max_workers=EXECUTION_JOBS) as pool:
         results = dict(zip((p.name for p in notebooks), pool.map(one, notebooks)))

@@ -13,7 +13,8 @@ waits for the kernel, and records
 * a screenshot of the explorer after the change, in JupyterLab's presentation mode with the file
   browser hidden (as a lecturer shows it), saved as ``build/browser/<notebook>.png``.
 
-Two notebooks run at a time (two kernels on a 2-core machine). The server is stopped by its process id
+Two notebooks run at a time (two kernels on a 2-core machine, each with one core's worth of threads, as
+in the test session's own runs). The server is stopped by its process id
 at the end. The tests are skipped when no Chromium is installed, unless ``COSP_REQUIRE_BROWSER=1``
 (set by ``.ci/run``), in which case a missing browser is a failure.
 """
@@ -38,6 +39,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from robustness import thread_env  # noqa: E402
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if re.fullmatch(r"\d\d_\w+\.ipynb", p.name))
 SCREENSHOTS = ROOT / "build" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -133,6 +136,7 @@ class LabServer:
             JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
             MPLBACKEND="module://matplotlib_inline.backend_inline",
         )
+        env.update(thread_env(PARALLEL_PAGES))  # two kernels at a time: each gets its share of the cores as threads
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -486,3 +489,44 @@ def test_train_ensemble_refuses_frozen_parameters_and_nan_data():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="x_train must be finite"):
         train_ensemble([linear_model()], bad, y, steps=3, progress=False, device=CPU)
+
+
+@pytest.mark.parametrize(
+    "name, momentum, weight_decay, dtype",
+    [("adam", 0.0, 0.0, torch.float32), ("adam", 0.0, 1e-3, torch.float64), ("sgd", 0.0, 1e-3, torch.float32),
+     ("sgd", 0.9, 0.0, torch.float64)],
+)  # fmt: skip
+def test_the_optimizer_is_torch_optim_fused_bit_for_bit(name, momentum, weight_decay, dtype):
+    """The fused kernels called directly, with the learning rate set each step, give exactly the parameters
+    of ``torch.optim.Adam``/``SGD(fused=True)`` driven by ``LambdaLR`` with the same schedule."""
+    from cosp_helpers.training import _lr_factor, _Optimizer
+
+    torch.manual_seed(0)
+    ref_model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Linear(7, 1)).to(dtype)
+    our_model = copy.deepcopy(ref_model)
+    x, y = torch.randn(32, 5, dtype=dtype), torch.randn(32, 1, dtype=dtype)
+    settings = {"lr": 0.01, "weight_decay": weight_decay} | ({"momentum": momentum} if name == "sgd" else {})
+    ref = (torch.optim.Adam if name == "adam" else torch.optim.SGD)(ref_model.parameters(), fused=True, **settings)
+    schedule = torch.optim.lr_scheduler.LambdaLR(ref, lambda k: _lr_factor(k, 50, "cosine"))
+    ours = _Optimizer(name, list(our_model.parameters()), momentum=momentum, weight_decay=weight_decay)
+    for k in range(50):
+        for model, opt in ((ref_model, ref), (our_model, ours)):
+            opt.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+        ref.step()
+        schedule.step()
+        ours.step(0.01 * _lr_factor(k, 50, "cosine"))
+    assert all(torch.equal(p, q) for p, q in zip(ref_model.parameters(), our_model.parameters()))
+
+
+def test_training_does_not_import_dynamo():
+    """torch.optim's step wrappers import torch._dynamo (seconds per kernel); train and train_ensemble do not."""
+    code = (
+        "import sys, torch, cosp_helpers as cosp\n"
+        "x = torch.rand(64, 8); y = x.sum(1, keepdim=True)\n"
+        "cosp.train(cosp.ShallowNet(8, 4, seed=0), x, y, steps=3, schedule='cosine', progress=False)\n"
+        "cosp.train_ensemble([cosp.ShallowNet(8, 4, seed=s) for s in range(2)], x, y, steps=3, progress=False)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr
