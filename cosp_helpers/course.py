@@ -65,7 +65,7 @@ COURSE: tuple[NotebookInfo, ...] = (
     NotebookInfo(0, "start_here", "Start here", "the map of the course, notation, how to run and check exercises", (), (), "memo 138 §1–2"),
     NotebookInfo(1, "curse_of_dimensionality", "The curse of dimensionality", "why N ~ eps^(-d/s) parameters; counting and concentration in high dimension", (CURSE,), (0,), "memo 138 §6.3.1, §6.5"),
     NotebookInfo(2, "kolmogorov_arnold_vitushkin", "Kolmogorov–Arnold and Vitushkin", "exact superpositions exist but their inner functions are rough", (SUPERPOSITION, CURSE), (1,), "memo 138 §6.4"),
-    NotebookInfo(3, "compositional_sparsity", "Compositional sparsity", "function graphs (DAGs), efficient computability, Boolean Fourier spectra", (SPARSITY,), (1,), "memo 138 §2, §6.1–6.3, §6.7"),
+    NotebookInfo(3, "compositional_sparsity", "Compositional sparsity", "function graphs (DAGs), efficient computability, Boolean Fourier spectra", (SPARSITY,), (1, 2), "memo 138 §2, §6.1–6.3, §6.7"),
     NotebookInfo(4, "deep_vs_shallow", "Deep vs shallow networks", "the MP theorem: deep networks with the target's graph avoid the curse", (DEPTH, SPARSITY), (1, 3), "memo 138 §6.5"),
     NotebookInfo(5, "relu_indicator_constructions", "ReLU indicator constructions", "hand-wired ReLU networks and Lemma 2's unit count", (RELU, DEPTH), (4,), "memo 138 §6.8"),
     NotebookInfo(6, "depth_separation_and_takagi", "Depth separation and Takagi", "sawtooth, Yarotsky's square and the Takagi function", (RELU, DEPTH), (5,), "memo 138 §6.6"),
@@ -144,7 +144,7 @@ def reading_path(number: int) -> list[int]:
     Examples
     --------
     >>> reading_path(6)
-    [0, 1, 3, 4, 5, 6]
+    [0, 1, 2, 3, 4, 5, 6]
     """
     numbers = [info.number for info in COURSE]
     number = check_int("number", number, minimum=min(numbers), maximum=max(numbers))
@@ -157,8 +157,9 @@ def reading_path(number: int) -> list[int]:
 def draw_course_map(graph: nx.DiGraph | None = None, highlight: Iterable[int] = (), ax: Axes | None = None) -> Axes:
     """Draw the map: notebooks on the left (greyed if not yet available), concepts on the right.
 
-    Notebooks in ``highlight`` (e.g. a :func:`reading_path`) are ringed in red, their labels set in
-    bold, and the prerequisite edges among them drawn as red arcs.
+    Every prerequisite edge is drawn as a thin grey arc on the left of the notebooks. Notebooks in
+    ``highlight`` (e.g. a :func:`reading_path`) are ringed in red, their labels set in bold, and the
+    prerequisite edges among them drawn as red arcs over the grey ones.
 
     Examples
     --------
@@ -181,6 +182,11 @@ def draw_course_map(graph: nx.DiGraph | None = None, highlight: Iterable[int] = 
     colours = ["#0072B2" if n in ready else "#CCCCCC" for n in notebooks]
     nx.draw_networkx_nodes(g, pos, nodelist=notebooks, node_color=colours, node_size=260, ax=ax)
     nx.draw_networkx_nodes(g, pos, nodelist=concepts, node_color="#E69F00", node_shape="s", node_size=320, ax=ax)
+    every_prereq = [(u, v) for u, v, kind in g.edges(data="kind") if kind == "prerequisite"]
+    nx.draw_networkx_edges(
+        g, pos, edgelist=every_prereq, ax=ax, edge_color="#999999", width=1, arrows=True, arrowsize=10,
+        connectionstyle="arc3,rad=-0.5", node_size=300,
+    )
     highlight = set(highlight)  # may be a one-shot iterator
     marked = [n for n in notebooks if n in highlight]
     if marked:
