@@ -18,7 +18,8 @@ scales ``He_j`` by ``1/j!`` instead (``Var sigma1 = 1/2 + 1/6 = 2/3``).
   (1 inside, ``k/d`` on average for random weights).
 * :func:`spectral_first_layer` -- the first layer's estimate of ``span(W*)``: the top eigenvectors of
   ``(1/n) sum_i y_i (x_i x_i^T - I)``, the direction a large first gradient step moves the weights to.
-* :class:`LayerwiseNet` and :func:`fit_layerwise` -- a three-layer network trained layer by layer.
+* :class:`LayerwiseNet` and :func:`fit_layerwise` -- a three-layer network trained layer by layer;
+  :func:`fit_layerwise_side_by_side` trains several of them (one per data set) together.
 * :func:`kernel_ridge_rbf` -- a Gaussian-kernel ridge regression baseline in closed form.
 * :class:`ProjectedMLP` -- a generic ReLU network on top of a width-``k`` linear first layer (e.g. the spectral
   step): the control that has the three-layer network's first layer but no polynomial middle layer.
@@ -49,6 +50,7 @@ __all__ = [
     "spectral_first_layer",
     "LayerwiseNet",
     "fit_layerwise",
+    "fit_layerwise_side_by_side",
     "kernel_ridge_rbf",
     "ProjectedMLP",
     "train_side_by_side",
@@ -323,9 +325,50 @@ def _canonical_top_eigenvectors(eigenvalues: np.ndarray, vectors: np.ndarray, k:
     return np.concatenate(rows, axis=0)
 
 
-def _monomial_index(k: int) -> list[torch.Tensor]:
-    # index tensors of the monomials of degree 1, 2 and 3 in k variables (each as a (degree, count) tensor)
-    return [torch.tensor(list(itertools.combinations_with_replacement(range(k), p)), dtype=torch.long).T for p in (1, 2, 3)]
+def _monomial_index(k: int) -> tuple[torch.Tensor, ...]:
+    # The monomials of degree 1, 2, 3 in k variables, in the order of itertools.combinations_with_replacement:
+    # * i2, j2, p3, l3 write them as products of columns: degree 2 is z_i z_j = z[i2] * z[j2], and degree 3 reuses
+    #   degree 2, z_i z_j z_l = (z_i z_j) z_l = deg2[p3] * z[l3] (for _monomials);
+    # * slot places the coefficient of each monomial of degree 2 and 3 in the (k, k + k^2) matrix G of
+    #   _layerwise_hidden: z_i z_l (i <= l) at row l, column i; z_i z_j z_l (i <= j <= l) at row l, column k + k i + j.
+    pairs = list(itertools.combinations_with_replacement(range(k), 2))
+    triples = list(itertools.combinations_with_replacement(range(k), 3))
+    i2, j2 = (torch.tensor([pair[a] for pair in pairs], dtype=torch.long) for a in (0, 1))
+    p3 = torch.tensor([pairs.index(t[:2]) for t in triples], dtype=torch.long)
+    l3 = torch.tensor([t[2] for t in triples], dtype=torch.long)
+    slot = [l * (k + k * k) + i for i, l in pairs] + [l * (k + k * k) + k + k * i + j for i, j, l in triples]
+    return i2, j2, p3, l3, torch.tensor(slot, dtype=torch.long)
+
+
+def _monomials(z: torch.Tensor, index: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    # z (..., k) -> (..., C(k + 3, 3) - 1): z, then the monomials of degree 2, then those of degree 3
+    i2, j2, p3, l3, _ = index
+    degree2 = z.index_select(-1, i2) * z.index_select(-1, j2)
+    return torch.cat([z, degree2, degree2.index_select(-1, p3) * z.index_select(-1, l3)], dim=-1)
+
+
+def _layerwise_hidden(p: dict[str, torch.Tensor], index: tuple[torch.Tensor, ...], x: torch.Tensor) -> torch.Tensor:
+    # LayerwiseNet's unit h = c . (phi(z) - mean) / std + b as a function of its parameters and buffers p; with a
+    # leading "members" axis on x (members, n, d) and on every entry of p, several networks at once (train_side_by_side).
+    # The 34 monomials are not formed: with e = c / std, the cubic polynomial sum_f e_f phi_f(z) equals
+    # sum_l z_l (G [z; z (x) z])_l, where row l of G holds the coefficients of the monomials whose largest index is l.
+    # The same function with about a fifth of the memory traffic (what bounds the speed here); the layout is
+    # feature-major, (..., features, n), so that each feature is one contiguous row.
+    k = p["w1"].shape[-2]
+    z = p["w1"] @ x.transpose(-1, -2)  # (..., k, n)
+    e = p["c"] / p["std"]  # (..., features)
+    g = torch.zeros(*e.shape[:-1], k * (k + k * k), dtype=e.dtype).index_copy(-1, index[4], e[..., k:])
+    g = g.unflatten(-1, (k, k + k * k))  # (..., k, k + k^2)
+    products = torch.cat([z, (z[..., :, None, :] * z[..., None, :, :]).flatten(-3, -2)], dim=-2)  # (..., k + k^2, n)
+    offset = p["b"] - (e * p["mean"]).sum(-1, keepdim=True)  # (..., 1)
+    return (z * (g @ products + e[..., :k, None])).sum(-2) + offset  # (..., n)
+
+
+def _layerwise_apply(p: dict[str, torch.Tensor], index: tuple[torch.Tensor, ...], x: torch.Tensor) -> torch.Tensor:
+    # LayerwiseNet's output as a function of p, with or without the leading members axis (feature-major inside)
+    h = _layerwise_hidden(p, index, x)  # (..., n)
+    hidden = torch.tanh(p["g_in"].transpose(-1, -2) * h[..., None, :] + p["g_bias"][..., :, None])  # (..., width, n)
+    return (p["g_out"].transpose(-1, -2) @ hidden).transpose(-1, -2) + p["g_out_bias"][..., None, :]  # (..., n, 1)
 
 
 class LayerwiseNet(nn.Module):
@@ -379,17 +422,17 @@ class LayerwiseNet(nn.Module):
         self.g_out_bias = nn.Parameter(torch.zeros(1))
 
     def _monomials(self, z: torch.Tensor) -> torch.Tensor:
-        parts = [torch.prod(z[:, idx], dim=1) for idx in self._index]  # z[:, idx]: (n, degree, count)
-        return torch.cat(parts, dim=1)
+        return _monomials(z, self._index)  # (n, features)
+
+    def _state(self) -> dict[str, torch.Tensor]:
+        return dict(self.named_parameters()) | dict(self.named_buffers())
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
         """The layer-2 unit ``h``, shape (n,)."""
-        phi = (self._monomials(x @ self.w1.T) - self.mean) / self.std  # (n, features)
-        return phi @ self.c + self.b
+        return _layerwise_hidden(self._state(), self._index, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.hidden(x)[:, None]  # (n, 1)
-        return torch.tanh(h @ self.g_in + self.g_bias) @ self.g_out + self.g_out_bias  # (n, 1)
+        return _layerwise_apply(self._state(), self._index, x)  # (n, 1)
 
 
 def fit_layerwise(
@@ -449,19 +492,12 @@ def fit_layerwise(
     (['joint', 'layer-wise'], True)
     """
     x, y = _check_xy(x, y)
-    head_steps = check_int("head_steps", head_steps, minimum=1)
-    joint_steps = check_int("joint_steps", joint_steps, minimum=0)
-    lr = check_positive("lr", lr)
+    head_steps, joint_steps, lr = _check_stages(head_steps, joint_steps, lr)
     if (x_test is None) != (y_test is None):
         raise ValueError("give both x_test and y_test, or neither")
     test = None if x_test is None else _check_xy(x_test, y_test)
-    net = LayerwiseNet(spectral_first_layer(x, y, k), x, width, seed=seed)
+    net = _layerwise_start(x, y, k, width, seed)
     xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)[:, None]
-    with torch.no_grad():  # closed-form start of layer 2: ridge regression on the features, scaled to unit variance
-        phi = ((net._monomials(xt @ net.w1.T) - net.mean) / net.std).double()  # (n, features)
-        gram = phi.T @ phi / len(y) + 1e-3 * torch.eye(net.n_features, dtype=torch.float64)
-        c = torch.linalg.solve(gram, phi.T @ (yt[:, 0].double() - yt.mean()) / len(y))
-        net.c.copy_((c / (phi @ c).std()).float())
     settings = dict(lr=lr, schedule="cosine", progress=False, device="cpu")
     if test is not None:
         settings.update(x_test=test[0].astype(np.float32), y_test=test[1].astype(np.float32)[:, None])
@@ -474,6 +510,111 @@ def fit_layerwise(
         h = train(net, xt, yt, steps=joint_steps, eval_every=joint_steps, **settings)
         errors["joint"] = (h.final_train_loss, h.final_test_loss)
     return net, errors
+
+
+def _check_stages(head_steps: int, joint_steps: int, lr: float) -> tuple[int, int, float]:
+    return (check_int("head_steps", head_steps, minimum=1), check_int("joint_steps", joint_steps, minimum=0),
+            check_positive("lr", lr))
+
+
+def _layerwise_start(x: np.ndarray, y: np.ndarray, k: int, width: int, seed: int | np.random.Generator) -> LayerwiseNet:
+    # stage 1 (the spectral first layer) and the closed-form start of layer 2: ridge regression of y on the
+    # standardised monomials, the resulting unit scaled to unit variance
+    net = LayerwiseNet(spectral_first_layer(x, y, k), x, width, seed=seed)
+    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    with torch.no_grad():
+        phi = ((net._monomials(xt @ net.w1.T) - net.mean) / net.std).double()  # (n, features)
+        gram = phi.T @ phi / len(y) + 1e-3 * torch.eye(net.n_features, dtype=torch.float64)
+        c = torch.linalg.solve(gram, phi.T @ (yt.double() - yt.mean()) / len(y))
+        net.c.copy_((c / (phi @ c).std()).float())
+    return net
+
+
+@torch.no_grad()
+def _mse(net: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)[:, None]
+    return float(nn.functional.mse_loss(net(xt), yt))
+
+
+def fit_layerwise_side_by_side(
+    data: list[tuple[np.ndarray, np.ndarray]],
+    k: int,
+    *,
+    seeds: list[int],
+    tests: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    head_steps: int = 200,
+    joint_steps: int = 200,
+    lr: float = 1e-2,
+    width: int = 16,
+) -> list[tuple[LayerwiseNet, dict[str, tuple[float, float | None]]]]:
+    """:func:`fit_layerwise` for several data sets at once: the same stages, trained side by side.
+
+    Network ``i`` is built and started exactly as ``fit_layerwise(*data[i], k, seed=seeds[i])`` builds it
+    (spectral first layer, ridge start of layer 2); stages 2 and 3 are full-batch Adam on each network's own
+    data, run for all the networks together by :func:`train_side_by_side`. Each network follows the steps it
+    would follow alone, up to float rounding: the objective is the sum of the networks' mean squared errors,
+    and Adam acts entry by entry.
+
+    Parameters
+    ----------
+    data : list of (numpy.ndarray, numpy.ndarray)
+        One training set ``(x, y)`` per network, ``x`` of shape (n_i, d) (the same ``d`` for all), ``y`` of shape (n_i,).
+    k : int
+        First-layer width.
+    seeds : list of int
+        One initialisation seed per network (``fit_layerwise``'s ``seed``).
+    tests : list of (numpy.ndarray, numpy.ndarray), optional
+        One test set per network, evaluated after each stage.
+    head_steps, joint_steps, lr, width
+        As in :func:`fit_layerwise`.
+
+    Returns
+    -------
+    list of (LayerwiseNet, dict)
+        What :func:`fit_layerwise` returns, one pair per data set, in order.
+
+    References
+    ----------
+    Dandi et al. (2025), arXiv:2502.13961, the layer-wise procedure.
+
+    Examples
+    --------
+    >>> t = hierarchical_target(8, 2, seed=0)
+    >>> fits = fit_layerwise_side_by_side([t.sample(500, seed=1), t.sample(1000, seed=2)], 2, seeds=[0, 1],
+    ...                                   head_steps=50, joint_steps=50)
+    >>> len(fits), sorted(fits[1][1])
+    (2, ['joint', 'layer-wise'])
+    """
+    if not isinstance(data, (list, tuple)) or len(data) == 0:
+        raise TypeError(f"data must be a non-empty list of (x, y) pairs, got {type(data).__name__}")
+    pairs = []
+    for i, pair in enumerate(data):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"data[{i}] must be an (x, y) pair")
+        pairs.append(_check_xy(*pair))
+    if not isinstance(seeds, (list, tuple)) or len(seeds) != len(pairs):
+        raise TypeError(f"seeds must be a list of {len(pairs)} seeds, one per data set, got {seeds!r}")
+    if tests is not None and (not isinstance(tests, (list, tuple)) or len(tests) != len(pairs)):
+        raise TypeError(f"tests must be None or a list of {len(pairs)} (x, y) pairs, one per data set")
+    tests = None if tests is None else [_check_xy(*pair) for pair in tests]
+    head_steps, joint_steps, lr = _check_stages(head_steps, joint_steps, lr)
+    nets = [_layerwise_start(x, y, k, width, seed) for (x, y), seed in zip(pairs, seeds)]
+    errors: list[dict[str, tuple[float, float | None]]] = [{} for _ in nets]
+
+    def record(stage: str) -> None:
+        for i, net in enumerate(nets):
+            errors[i][stage] = (_mse(net, *pairs[i]), None if tests is None else _mse(net, *tests[i]))
+
+    for net in nets:
+        net.w1.requires_grad_(False)
+    train_side_by_side(nets, pairs, steps=head_steps, batch_size=None, lr=lr)
+    record("layer-wise")
+    for net in nets:
+        net.w1.requires_grad_(True)
+    if joint_steps:
+        train_side_by_side(nets, pairs, steps=joint_steps, batch_size=None, lr=lr)
+        record("joint")
+    return list(zip(nets, errors))
 
 
 def kernel_ridge_rbf(
@@ -571,86 +712,126 @@ class ProjectedMLP(nn.Module):
         return self.head(x @ self.w1.T)  # (n, k) -> (n, 1)
 
 
+_SIDE_BY_SIDE = "DeepNet, ShallowNet, ProjectedMLP or LayerwiseNet"
+
+
 def _check_models(models: object) -> list[nn.Module]:
     if not isinstance(models, (list, tuple)) or len(models) == 0:
-        raise TypeError(f"models must be a non-empty list of DeepNet, ShallowNet or ProjectedMLP, got {type(models).__name__}")
+        raise TypeError(f"models must be a non-empty list of {_SIDE_BY_SIDE}, got {type(models).__name__}")
     for i, m in enumerate(models):
-        if not isinstance(m, (DeepNet, ProjectedMLP)):
-            raise TypeError(f"models[{i}] must be a DeepNet, ShallowNet or ProjectedMLP, got {type(m).__name__}")
-    shapes = [[(name, tuple(p.shape)) for name, p in m.named_parameters()] for m in models]
-    activation = [(m.head if isinstance(m, ProjectedMLP) else m).activation for m in models]
-    for i, s in enumerate(shapes):
-        if s != shapes[0] or isinstance(models[i], ProjectedMLP) != isinstance(models[0], ProjectedMLP) or activation[i] != activation[0]:
-            raise ValueError(f"models must share one architecture; models[{i}] differs from models[0]")
+        if not isinstance(m, (DeepNet, ProjectedMLP, LayerwiseNet)):
+            raise TypeError(f"models[{i}] must be a {_SIDE_BY_SIDE}, got {type(m).__name__}")
+
+    def signature(m: nn.Module) -> tuple:
+        # class, parameter names, shapes and trainability, activation: what the stacked forward pass relies on
+        head = m.head if isinstance(m, ProjectedMLP) else m
+        return (type(m) is LayerwiseNet, isinstance(m, ProjectedMLP), getattr(head, "activation", None),
+                [(name, tuple(p.shape), p.requires_grad) for name, p in m.named_parameters()])
+
+    first = signature(models[0])
+    for i, m in enumerate(models):
+        if signature(m) != first:
+            raise ValueError(f"models must share one architecture (and the same frozen parameters); models[{i}] differs from models[0]")
+    if len({id(m) for m in models}) != len(models):
+        raise ValueError("models must be distinct modules (the same module appears twice)")
+    if not any(p.requires_grad for p in models[0].parameters()):
+        raise ValueError("models have no trainable parameters")
     return list(models)
 
 
-def _stacked(models: list[nn.Module]) -> tuple[torch.Tensor | None, list[tuple[torch.Tensor, torch.Tensor]]]:
-    # the members' parameters stacked along a new first axis, as fresh leaf tensors: w1 (members, k, d) or None,
-    # and per linear layer (weight (members, out, in), bias (members, 1, out))
-    heads = [m.head if isinstance(m, ProjectedMLP) else m for m in models]
-    w1 = torch.stack([m.w1.detach() for m in models]).requires_grad_() if isinstance(models[0], ProjectedMLP) else None
-    layers = []
-    for j in range(len(heads[0].layers)):
-        weight = torch.stack([h.layers[j].weight.detach() for h in heads]).requires_grad_()
-        bias = torch.stack([h.layers[j].bias.detach()[None, :] for h in heads]).requires_grad_()
-        layers.append((weight, bias))
-    return w1, layers
+def _stacked(models: list[nn.Module]) -> dict[str, torch.Tensor]:
+    # every parameter and buffer of the members, stacked along a new first axis (members, *shape), as fresh
+    # tensors; the parameters the members train are leaves that require grad
+    states = [dict(m.named_parameters()) | dict(m.named_buffers()) for m in models]
+    trained = {name for name, p in models[0].named_parameters() if p.requires_grad}
+    return {name: torch.stack([s[name].detach() for s in states]).requires_grad_(name in trained) for name in states[0]}
 
 
-def _stacked_forward(x: torch.Tensor, w1: torch.Tensor | None, layers: list, activation) -> torch.Tensor:
-    # x (members, batch, d) -> (members, batch, outputs): every member's network at once, by batched products
-    if w1 is not None:
-        x = torch.bmm(x, w1.transpose(1, 2))  # (members, batch, k)
-    for j, (weight, bias) in enumerate(layers):
-        x = torch.baddbmm(bias, x, weight.transpose(1, 2))  # (members, batch, out)
-        if j < len(layers) - 1:
+def _stacked_forward(model: nn.Module, p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    # x (members, batch, d) -> (members, batch, 1): every member's network at once, by batched products;
+    # `model` (one of the members) supplies the architecture, `p` the stacked parameters
+    if isinstance(model, LayerwiseNet):
+        return _layerwise_apply(p, model._index, x)
+    prefix = ""
+    if isinstance(model, ProjectedMLP):
+        x = torch.bmm(x, p["w1"].transpose(1, 2))  # (members, batch, k)
+        model, prefix = model.head, "head."
+    activation = {"relu": torch.relu, "tanh": torch.tanh, "softplus": nn.functional.softplus}[model.activation]
+    depth = len(model.layers)
+    for j in range(depth):
+        weight, bias = p[f"{prefix}layers.{j}.weight"], p[f"{prefix}layers.{j}.bias"]  # (members, out, in), (members, out)
+        x = torch.baddbmm(bias[:, None, :], x, weight.transpose(1, 2))  # (members, batch, out)
+        if j < depth - 1:
             x = activation(x)
     return x
 
 
+def _batch_rows(lengths: list[int], steps: int, batch_size: int, root: int) -> np.ndarray:
+    # (steps, members, batch_size) row indices: member i walks through fresh permutations of its n_i rows, drawn from
+    # the stream [root, i], and skips an epoch's last incomplete batch. Drawn before training, in one place.
+    rows = np.empty((steps, len(lengths), batch_size), dtype=np.int64)
+    for i, n in enumerate(lengths):
+        stream = np.random.default_rng([root, i])
+        order, position = stream.permutation(n), 0
+        for step in range(steps):
+            if position + batch_size > n:  # epoch done: reshuffle
+                order, position = stream.permutation(n), 0
+            rows[step, i] = order[position : position + batch_size]
+            position += batch_size
+    return rows
+
+
 def train_side_by_side(
-    models: list[nn.Module],
+    models: list[nn.Module] | list[list[nn.Module]],
     data: list[tuple[np.ndarray, np.ndarray]],
     *,
     steps: int,
-    batch_size: int = 128,
+    batch_size: int | None = 128,
     lr: float = 1e-2,
-    weight_decay: float = 0.0,
+    weight_decay: float | list[float] = 0.0,
     seed: int | np.random.Generator = 0,
-) -> list[float]:
-    """Train several networks of one architecture, each on its own data, with mini-batch Adam, in place.
+) -> list[float] | list[list[float]]:
+    """Train several networks, each on its own data, with Adam, in place, in one batched computation.
 
     Network ``i`` takes ``steps`` Adam steps on batches of ``batch_size`` rows of ``data[i]`` (a fresh
-    permutation of its rows each epoch; a last incomplete batch is skipped), with learning rate ``lr``
-    decaying to 0 on a half cosine and L2 weight decay ``weight_decay``. The networks' parameters are
-    stacked along a new first axis and evaluated together by batched matrix products: the loss is the sum
-    of the networks' mean squared errors, and since each network's parameters enter only its own term and
-    Adam acts entry by entry, every network follows the steps it would follow alone (up to the rounding of
-    the batched products), at the cost of one training loop instead of one per network. Network ``i``'s
-    batches depend on ``seed`` and ``i`` only.
+    permutation of its rows each epoch; a last incomplete batch is skipped), or on all its rows at every step
+    (``batch_size=None``, full batch), with learning rate ``lr`` decaying to 0 on a half cosine and L2 weight
+    decay ``weight_decay``. Parameters with ``requires_grad=False`` stay fixed. Network ``i``'s batches depend on
+    ``seed`` and ``i`` only.
+
+    ``models`` is one *family* (a list of networks of one architecture, network ``i`` for ``data[i]``) or a list
+    of families of different architectures, each as long as ``data``, with one ``weight_decay`` per family: network
+    ``i`` of every family then sees the same batches, those of ``data[i]``. Each family's parameters are stacked
+    along a new first axis and evaluated together by batched matrix products (full batch: one batched evaluation
+    per distinct number of rows), and all families share one loop, one backward pass and one Adam update. The
+    loss is the sum of the networks' mean squared errors; since each network's parameters enter only its own
+    term and Adam acts entry by entry, every network follows the steps it would follow alone (up to the rounding
+    of the batched products).
 
     Parameters
     ----------
-    models : list of DeepNet, ShallowNet or ProjectedMLP
-        Networks with the same architecture (their parameters are overwritten with the trained values).
+    models : list of networks, or list of lists of networks
+        DeepNet, ShallowNet, ProjectedMLP or LayerwiseNet; within a family the same architecture and the same
+        frozen parameters. Their parameters are overwritten with the trained values.
     data : list of (numpy.ndarray, numpy.ndarray)
-        One ``(x, y)`` per network: ``x`` of shape (n_i, d), ``y`` of shape (n_i,) or (n_i, 1), n_i >= batch_size.
+        One ``(x, y)`` per network of a family: ``x`` of shape (n_i, d), ``y`` of shape (n_i,) or (n_i, 1),
+        n_i >= batch_size.
     steps : int
         Adam steps, >= 1.
-    batch_size : int
-        Rows per step and network, >= 1.
+    batch_size : int or None
+        Rows per step and network, >= 1; None for full batch.
     lr : float
         Initial learning rate, > 0.
-    weight_decay : float
+    weight_decay : float, or list of float (one per family)
         L2 coefficient (Adam's ``weight_decay``), >= 0.
     seed : int or numpy.random.Generator
         Drives the batches.
 
     Returns
     -------
-    list of float
-        Each network's final mean squared error on its whole training set.
+    list of float, or list of lists of float
+        Each network's final mean squared error on its whole training set (a list per family when ``models``
+        is a list of families).
 
     References
     ----------
@@ -664,61 +845,88 @@ def train_side_by_side(
     >>> losses = train_side_by_side(nets, data, steps=200, batch_size=64)
     >>> len(losses), all(loss < float(np.var(data[0][1])) for loss in losses)
     (2, True)
+    >>> wide, narrow = [DeepNet(8, 32, 1, seed=s) for s in (1, 2)], [DeepNet(8, 4, 1, seed=s) for s in (1, 2)]
+    >>> [len(f) for f in train_side_by_side([wide, narrow], data, steps=50, batch_size=64, weight_decay=[0.0, 1e-3])]
+    [2, 2]
     """
-    models = _check_models(models)
-    if not isinstance(data, (list, tuple)) or len(data) != len(models):
-        raise TypeError(f"data must be a list of (x, y) pairs, one per model ({len(models)}), got {type(data).__name__}")
+    several = isinstance(models, (list, tuple)) and len(models) > 0 and all(isinstance(f, (list, tuple)) for f in models)
+    families = [_check_models(f) for f in models] if several else [_check_models(models)]
+    members = len(families[0])
+    if not isinstance(data, (list, tuple)) or any(len(f) != len(data) for f in families):
+        raise TypeError(f"data must be a list of (x, y) pairs, one per model of a family ({members}), got {type(data).__name__}"
+                        + (f" of length {len(data)}" if isinstance(data, (list, tuple)) else ""))
     steps = check_int("steps", steps, minimum=1, maximum=10**6)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1)
     lr = check_positive("lr", lr)
-    weight_decay = check_real("weight_decay", weight_decay)
-    if weight_decay < 0:
+    decays = list(weight_decay) if isinstance(weight_decay, (list, tuple)) else [weight_decay] * len(families)
+    if len(decays) != len(families):
+        raise ValueError(f"weight_decay must be one number or one per family ({len(families)}), got {weight_decay!r}")
+    decays = [check_real("weight_decay", value) for value in decays]
+    if min(decays) < 0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
     root = int(as_generator(seed).integers(2**62))
-    xs, ys = [], []
+    pairs = []
     for i, pair in enumerate(data):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise TypeError(f"data[{i}] must be an (x, y) pair")
         x, y = _check_xy(*pair)
-        if len(y) < batch_size:
+        if batch_size is not None and len(y) < batch_size:
             raise ValueError(f"data[{i}] has {len(y)} rows, fewer than batch_size = {batch_size}")
-        xs.append(torch.tensor(x, dtype=torch.float32))  # (n_i, d)
-        ys.append(torch.tensor(y, dtype=torch.float32)[:, None])  # (n_i, 1)
+        if pairs and x.shape[1] != pairs[0][0].shape[1]:
+            raise ValueError(f"data[{i}] has {x.shape[1]} columns, data[0] has {pairs[0][0].shape[1]}")
+        pairs.append((x, y))
+    d = pairs[0][0].shape[1]
+    if batch_size is None:
+        # full batch: the members with the same number of rows form one group, evaluated as one stacked network
+        # on its members' data (no padding); each group sees its members' slices of the stacked parameters
+        groups = []
+        for n in sorted({len(y) for _, y in pairs}):
+            chosen = [i for i, (_, y) in enumerate(pairs) if len(y) == n]
+            xg = torch.stack([torch.as_tensor(pairs[i][0], dtype=torch.float32) for i in chosen])  # (group, n, d)
+            yg = torch.stack([torch.as_tensor(pairs[i][1], dtype=torch.float32) for i in chosen])[..., None]  # (group, n, 1)
+            groups.append((None if len(chosen) == members else torch.tensor(chosen), xg, yg))
+    else:
+        # mini-batches: the rows of every step, drawn up front, as indices into the members' data padded to the longest
+        longest = max(len(y) for _, y in pairs)
+        flat_x, flat_y = torch.zeros(members * longest, d), torch.zeros(members * longest, 1)
+        for i, (x, y) in enumerate(pairs):
+            flat_x[i * longest : i * longest + len(y)] = torch.as_tensor(x, dtype=torch.float32)
+            flat_y[i * longest : i * longest + len(y), 0] = torch.as_tensor(y, dtype=torch.float32)
+        rows = _batch_rows([len(y) for _, y in pairs], steps, batch_size, root)
+        rows = torch.from_numpy(rows + longest * np.arange(members)[None, :, None]).reshape(steps, -1)
 
-    w1, layers = _stacked(models)
-    head = models[0].head if isinstance(models[0], ProjectedMLP) else models[0]
-    activation = {"relu": torch.relu, "tanh": torch.tanh, "softplus": nn.functional.softplus}[head.activation]
-    leaves = ([w1] if w1 is not None else []) + [t for pair in layers for t in pair]
-    opt = torch.optim.Adam(leaves, lr=lr, weight_decay=weight_decay)
+    stacks = [_stacked(f) for f in families]
+    param_groups = [{"params": [t for t in p.values() if t.requires_grad], "weight_decay": wd} for p, wd in zip(stacks, decays)]
+    try:  # the fused (one-kernel) Adam update where PyTorch offers it, the plain one otherwise
+        opt = torch.optim.Adam(param_groups, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        opt = torch.optim.Adam(param_groups, lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
-    streams = [np.random.default_rng([root, i]) for i in range(len(models))]
-    orders = [s.permutation(len(y)) for s, y in zip(streams, ys)]
-    position = [0] * len(models)
-    for _ in range(steps):
-        batches = []
-        for i in range(len(models)):
-            if position[i] + batch_size > len(orders[i]):  # epoch done: reshuffle
-                orders[i], position[i] = streams[i].permutation(len(orders[i])), 0
-            batches.append(torch.from_numpy(orders[i][position[i] : position[i] + batch_size]))
-            position[i] += batch_size
-        xb = torch.stack([x[b] for x, b in zip(xs, batches)])  # (members, batch, d)
-        yb = torch.stack([y[b] for y, b in zip(ys, batches)])  # (members, batch, 1)
+    for step in range(steps):
         opt.zero_grad(set_to_none=True)
-        loss = ((_stacked_forward(xb, w1, layers, activation) - yb) ** 2).mean(dim=(1, 2)).sum()
+        if batch_size is None:
+            batches = groups
+        else:
+            xb = flat_x.index_select(0, rows[step]).view(members, batch_size, d)  # (members, batch, d)
+            batches = [(None, xb, flat_y.index_select(0, rows[step]).view(members, batch_size, 1))]
+        loss = 0.0
+        for family, p in zip(families, stacks):
+            for chosen, xb, yb in batches:
+                part = p if chosen is None else {name: t.index_select(0, chosen) for name, t in p.items()}
+                loss = loss + ((_stacked_forward(family[0], part, xb) - yb) ** 2).mean(dim=(1, 2)).sum()
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the training loss became {float(loss)}; lower lr (now {lr:g})")
         loss.backward()
         opt.step()
         sched.step()
     with torch.no_grad():
-        for i, model in enumerate(models):
-            if w1 is not None:
-                model.w1.copy_(w1[i])
-            net = model.head if isinstance(model, ProjectedMLP) else model
-            for layer, (weight, bias) in zip(net.layers, layers):
-                layer.weight.copy_(weight[i])
-                layer.bias.copy_(bias[i, 0])
-        return [float(((m(x) - y) ** 2).mean()) for m, x, y in zip(models, xs, ys)]
+        for family, p in zip(families, stacks):
+            for i, model in enumerate(family):
+                for name, value in model.named_parameters():
+                    value.copy_(p[name][i])
+    losses = [[_mse(model, x, y) for model, (x, y) in zip(family, pairs)] for family in families]
+    return losses if several else losses[0]
 
 
 def preactivations(model: nn.Module, x: np.ndarray | torch.Tensor) -> list[np.ndarray]:

@@ -250,7 +250,10 @@ def test_layerwise_net_shapes_and_standardised_features():
         np.testing.assert_allclose(phi.mean(0).numpy(), 0, atol=1e-5)
         np.testing.assert_allclose(phi.std(0).numpy(), 1, atol=1e-5)
         manual = torch.tanh((phi @ net.c + net.b)[:, None] @ net.g_in + net.g_bias) @ net.g_out + net.g_out_bias
-        np.testing.assert_allclose(net(xt).numpy(), manual.numpy(), rtol=1e-6)
+        # the network sums the same 34 terms in another order (standardisation folded into c): float32 rounding,
+        # eps 6e-8 times 34 terms of size about 1, so 2e-6 absolute
+        np.testing.assert_allclose(net(xt).numpy(), manual.numpy(), rtol=1e-6, atol=2e-6)
+        np.testing.assert_allclose(net.hidden(xt).numpy(), (phi @ net.c + net.b).numpy(), rtol=1e-6, atol=2e-6)
     assert net(xt).shape == (300, 1) and net.hidden(xt).shape == (300,)
 
 
@@ -342,12 +345,14 @@ def test_kernel_ridge_errors():
 
 from cosp_helpers.hierarchical import (  # noqa: E402
     ProjectedMLP,
+    fit_layerwise_side_by_side,
     best_unit_correlation,
     preactivations,
     probe_correlation,
     train_side_by_side,
 )
 from cosp_helpers.networks import DeepNet, ShallowNet  # noqa: E402
+from cosp_helpers.training import train  # noqa: E402
 
 
 def test_projected_mlp_is_a_deepnet_of_the_projection():
@@ -426,6 +431,87 @@ def test_side_by_side_learns_a_linear_target():
     assert loss < 0.02 * y.var()
 
 
+def _assert_same_parameters(a, b, rtol=1e-4, atol=1e-5):
+    for (name, pa), pb in zip(a.named_parameters(), b.parameters()):
+        torch.testing.assert_close(pa, pb, rtol=rtol, atol=atol, msg=name)
+
+
+def test_side_by_side_full_batch_equals_train_alone():
+    # full batch, members of different sizes (two of 120 rows, one of 90: two groups): each member follows cosp.train's
+    # full-batch Adam (cosine schedule, coupled weight decay) up to float rounding
+    t = hierarchical_target(6, 2, seed=0)
+    data = [t.sample(120, seed=1), t.sample(90, seed=2), t.sample(120, seed=3)]
+    nets = [DeepNet(6, 8, 2, seed=s) for s in (1, 2, 3)]
+    alone = [DeepNet(6, 8, 2, seed=s) for s in (1, 2, 3)]
+    losses = train_side_by_side(nets, data, steps=40, batch_size=None, lr=1e-2, weight_decay=1e-3)
+    for net, (x, y), loss in zip(alone, data, losses):
+        h = train(net, x, y[:, None], steps=40, lr=1e-2, weight_decay=1e-3, schedule="cosine", progress=False, device="cpu")
+        assert math.isclose(h.final_train_loss, loss, rel_tol=1e-4)
+    for a, b in zip(nets, alone):
+        _assert_same_parameters(a, b)
+
+
+def test_side_by_side_families_equal_separate_calls():
+    # two architectures in one loop, each with its weight decay, equal each family trained alone with the same seed:
+    # member i of every family sees the batches of data[i]
+    t = hierarchical_target(6, 2, seed=0)
+    data = [t.sample(100, seed=1), t.sample(150, seed=2)]
+    w1 = np.eye(2, 6)
+    together = [[DeepNet(6, 8, 2, seed=s) for s in (1, 2)], [ProjectedMLP(w1, 8, 1, seed=s) for s in (1, 2)]]
+    apart = [[DeepNet(6, 8, 2, seed=s) for s in (1, 2)], [ProjectedMLP(w1, 8, 1, seed=s) for s in (1, 2)]]
+    losses = train_side_by_side(together, data, steps=30, batch_size=32, lr=1e-2, weight_decay=[1e-2, 1e-3], seed=5)
+    for family, wd, family_losses in zip(apart, (1e-2, 1e-3), losses):
+        alone_losses = train_side_by_side(family, data, steps=30, batch_size=32, lr=1e-2, weight_decay=wd, seed=5)
+        np.testing.assert_allclose(family_losses, alone_losses, rtol=1e-4)
+    for family_a, family_b in zip(together, apart):
+        for a, b in zip(family_a, family_b):
+            _assert_same_parameters(a, b)
+
+
+def test_side_by_side_keeps_frozen_parameters():
+    t = hierarchical_target(6, 2, seed=0)
+    x, y = t.sample(200, seed=1)
+    net = LayerwiseNet(np.eye(2, 6), x, width=4, seed=0)
+    net.w1.requires_grad_(False)
+    before = net.w1.detach().clone()
+    train_side_by_side([net], [(x, y)], steps=10, batch_size=None)
+    torch.testing.assert_close(net.w1, before, rtol=0, atol=0)
+    assert net.w1.requires_grad is False
+
+
+def test_fit_layerwise_side_by_side_equals_separate_runs():
+    # three data sets (two of 300 rows, one of 200): the batched stages give what fit_layerwise gives for each, up to
+    # float rounding (40 + 40 Adam steps; longer runs amplify rounding where a network overfits)
+    t = hierarchical_target(8, 2, seed=0)
+    data = [t.sample(300, seed=1), t.sample(200, seed=2), t.sample(300, seed=3)]
+    tests = [t.sample(500, seed=4)] * 3
+    fits = fit_layerwise_side_by_side(data, 2, seeds=[5, 6, 7], tests=tests, head_steps=40, joint_steps=40)
+    for (x, y), seed, (net, errors) in zip(data, (5, 6, 7), fits):
+        net_alone, errors_alone = fit_layerwise(x, y, 2, x_test=tests[0][0], y_test=tests[0][1], seed=seed,
+                                                head_steps=40, joint_steps=40)
+        _assert_same_parameters(net, net_alone)
+        assert list(errors) == list(errors_alone) == ["layer-wise", "joint"]
+        for stage in errors:
+            np.testing.assert_allclose(errors[stage], errors_alone[stage], rtol=1e-4)
+
+
+def test_fit_layerwise_side_by_side_without_joint_stage_and_errors():
+    t = hierarchical_target(8, 2, seed=0)
+    data = [t.sample(100, seed=1), t.sample(120, seed=2)]
+    fits = fit_layerwise_side_by_side(data, 2, seeds=[0, 1], head_steps=5, joint_steps=0)
+    assert [list(errors) for _, errors in fits] == [["layer-wise"]] * 2 and fits[0][1]["layer-wise"][1] is None
+    with pytest.raises(TypeError, match="data must be a non-empty list"):
+        fit_layerwise_side_by_side([], 2, seeds=[])
+    with pytest.raises(TypeError, match=r"data\[0\] must be an \(x, y\) pair"):
+        fit_layerwise_side_by_side([data[0][0]], 2, seeds=[0])
+    with pytest.raises(TypeError, match="seeds must be a list of 2"):
+        fit_layerwise_side_by_side(data, 2, seeds=[0])
+    with pytest.raises(TypeError, match="tests must be None or a list of 2"):
+        fit_layerwise_side_by_side(data, 2, seeds=[0, 1], tests=data[:1])
+    with pytest.raises(ValueError, match="head_steps must be >= 1"):
+        fit_layerwise_side_by_side(data, 2, seeds=[0, 1], head_steps=0)
+
+
 def test_side_by_side_errors():
     t = hierarchical_target(6, 2, seed=0)
     data = [t.sample(64, seed=1)]
@@ -450,6 +536,20 @@ def test_side_by_side_errors():
         train_side_by_side(nets, data, steps=1, weight_decay=-1.0)
     with pytest.raises(ValueError, match="x"):
         train_side_by_side(nets, [(np.full((64, 6), np.nan), np.zeros(64))], steps=1)
+    with pytest.raises(ValueError, match="weight_decay must be one number or one per family"):
+        train_side_by_side([nets, [ShallowNet(6, 3, seed=0)]], data, steps=1, weight_decay=[0.0])
+    with pytest.raises(TypeError, match="one per model of a family"):
+        train_side_by_side([nets, [ShallowNet(6, 3, seed=s) for s in (0, 1)]], data, steps=1)
+    with pytest.raises(ValueError, match="rows, fewer than batch_size"):
+        train_side_by_side(nets, [t.sample(10, seed=1)], steps=1, batch_size=16)
+    with pytest.raises(ValueError, match="columns"):
+        train_side_by_side([ShallowNet(6, 4, seed=0), ShallowNet(6, 4, seed=1)], data + [(np.zeros((64, 5)), np.zeros(64))], steps=1, batch_size=32)
+    frozen = ShallowNet(6, 4, seed=1)
+    frozen.layers[0].weight.requires_grad_(False)
+    with pytest.raises(ValueError, match="frozen"):
+        train_side_by_side([ShallowNet(6, 4, seed=0), frozen], data * 2, steps=1)
+    with pytest.raises(ValueError, match="distinct"):
+        train_side_by_side([nets[0], nets[0]], data * 2, steps=1)
 
 
 def test_preactivations_by_hand():
