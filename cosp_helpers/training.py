@@ -212,19 +212,6 @@ class _Optimizer:
                 )  # fmt: skip
 
 
-def _make_optimizer(name: str, params: list[torch.Tensor], **settings: float) -> torch.optim.Optimizer:
-    """A ``torch.optim`` Adam or SGD, fused where PyTorch offers it (for trainers that drive ``torch.optim`` themselves)."""
-    if name == "adam":
-        settings.pop("momentum")
-        cls = torch.optim.Adam
-    else:
-        cls = torch.optim.SGD
-    try:
-        return cls(params, fused=True, **settings)
-    except (RuntimeError, TypeError, ValueError):  # device or dtype without a fused kernel
-        return cls(params, **settings)
-
-
 def _check_settings(optimizer, schedule, lr, weight_decay, batch_size, eval_every, x_test, y_test, seed, device, progress):
     """The settings :func:`train` and :func:`train_ensemble` share, checked: lr, weight_decay, batch_size, eval_every,
     the shuffling generator and the device."""

@@ -369,26 +369,18 @@ def test_evaluate_errors():
         evaluate(model, x, y[:2], device=CPU)
 
 
-def test_the_optimizer_is_fused_when_possible_and_plain_otherwise(monkeypatch):
-    from cosp_helpers.training import _make_optimizer
+def test_the_optimizer_is_fused_when_possible_and_plain_otherwise():
+    from cosp_helpers.training import _Optimizer
 
-    fast = _make_optimizer("adam", [torch.nn.Parameter(torch.zeros(3))], lr=0.1, momentum=0.0, weight_decay=0.0)
-    assert isinstance(fast, torch.optim.Adam) and fast.defaults["fused"]
-    real_sgd = torch.optim.SGD
-
-    class NoFusedSGD(real_sgd):  # stands in for a device or build without a fused kernel
-        def __init__(self, params, fused=None, **kwargs):
-            if fused:
-                raise RuntimeError("`fused=True` is not supported here")
-            super().__init__(params, **kwargs)
-
-    monkeypatch.setattr(torch.optim, "SGD", NoFusedSGD)
-    plain = _make_optimizer("sgd", [torch.nn.Parameter(torch.zeros(3))], lr=0.1, momentum=0.5, weight_decay=0.0)
-    assert isinstance(plain, NoFusedSGD) and not plain.defaults.get("fused") and plain.defaults["momentum"] == 0.5
-    x, y = linear_data()
-    _, best = least_squares(x, y)
-    h = train(linear_model(), x, y, optimizer="sgd", lr=0.1, steps=2000, progress=False, device=CPU)
-    assert h.final_train_loss == pytest.approx(best, rel=1e-6)  # training works through the fallback
+    fast = _Optimizer("adam", [torch.nn.Parameter(torch.zeros(3))], momentum=0.0, weight_decay=0.0)
+    assert fast.fused and not hasattr(fast, "torch_optimizer")
+    # a dtype without a fused kernel (complex) goes through torch.optim's plain SGD, with the learning rate set per step
+    w = torch.nn.Parameter(torch.ones(2, dtype=torch.complex64))
+    plain = _Optimizer("sgd", [w], momentum=0.0, weight_decay=0.0)
+    assert not plain.fused and isinstance(plain.torch_optimizer, torch.optim.SGD)
+    w.grad = torch.full((2,), 2.0 + 0j, dtype=torch.complex64)
+    plain.step(0.25)
+    assert torch.equal(w.detach(), torch.full((2,), 0.5 + 0j, dtype=torch.complex64))  # 1 - 0.25 * 2, exact in binary
 
 
 # --- train_ensemble: several models of one architecture as one batched model -------------------------------------------
