@@ -257,11 +257,24 @@ def _batches(x: torch.Tensor, y: torch.Tensor, total: int, batch_size: int | Non
             if step == total:
                 return
 
-def _lr_factor(step: int, total: int, schedule: str) -> float:
-    """Multiplier of the learning rate at ``step`` (0-based) of ``total``: 1, or a half cosine from 1 to 0."""
+def _lr_factor(step: int, total: int, schedule: str, warmup: int = 0) -> float:
+    """Multiplier of the learning rate at ``step`` (0-based) of ``total``.
+
+    The first ``warmup`` steps ramp it linearly, ``(step + 1) / warmup``; the remaining ``total - warmup``
+    steps follow the schedule: 1, or a half cosine from 1 to 0 over those steps.
+    """
+    if step < warmup:
+        return (step + 1) / warmup
     if schedule == "constant":
         return 1.0
-    return 0.5 * (1.0 + math.cos(math.pi * step / total))
+    return 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+
+
+def _check_warmup(warmup: object, total: int) -> int:
+    warmup = check_int("warmup", warmup, minimum=0)
+    if warmup >= total:
+        raise ValueError(f"warmup must be smaller than the number of steps ({total}), got {warmup}")
+    return warmup
 
 
 @torch.no_grad()
@@ -345,6 +358,7 @@ def train(
     momentum: float = 0.0,
     penalty: Callable[[nn.Module], torch.Tensor] | None = None,
     schedule: str = "constant",
+    warmup: int = 0,
     seed: int | np.random.Generator = 0,
     device: str | torch.device | None = None,
     eval_every: int | None = None,
@@ -385,6 +399,11 @@ def train(
     schedule : {"constant", "cosine"}
         Learning-rate schedule: constant, or a half cosine from ``lr`` down to 0 at the last step
         (it helps short full-batch runs settle).
+    warmup : int
+        Steps of linear warm-up, 0 <= warmup < the number of steps: the learning rate rises from
+        ``lr / warmup`` to ``lr`` over the first ``warmup`` steps, and the schedule runs over the rest.
+        A few dozen steps keep Adam's first, full-size steps from switching off every unit of a
+        narrow layer before the data have shaped it.
     seed : int or numpy.random.Generator
         Drives the mini-batch shuffling (unused when full-batch).
     device : str or torch.device, optional
@@ -450,6 +469,7 @@ def train(
         total = check_int("steps", steps, minimum=1)
     else:
         total = check_int("epochs", epochs, minimum=1) * per_epoch
+    warmup = _check_warmup(warmup, total)
     every = eval_every if eval_every is not None else max(1, total // 50)
 
     opt = _Optimizer(optimizer, params, momentum=momentum, weight_decay=weight_decay)
@@ -485,7 +505,7 @@ def train(
                     f"the training loss became {float(objective.detach())} at step {step - 1}; lower lr (now {lr:g})"
                 )
             objective.backward()
-            opt.step(lr * _lr_factor(step - 1, total, schedule))
+            opt.step(lr * _lr_factor(step - 1, total, schedule, warmup))
             bar.update(1)
             if step % every == 0 or step == total:
                 record(step)
@@ -540,6 +560,7 @@ def train_ensemble(
     batch_size: int | None = None,
     weight_decay: float = 0.0,
     schedule: str = "constant",
+    warmup: int = 0,
     seed: int | np.random.Generator = 0,
     device: str | torch.device | None = None,
     eval_every: int | None = None,
@@ -561,7 +582,7 @@ def train_ensemble(
         One or more modules of the same class with the same parameter shapes, each
         initialised by the caller (typically the same constructor with different seeds). They are
         trained in place: their parameters hold the trained values when the call returns.
-    x_train, y_train, x_test, y_test, loss, optimizer, lr, batch_size, weight_decay, schedule, seed,
+    x_train, y_train, x_test, y_test, loss, optimizer, lr, batch_size, weight_decay, schedule, warmup, seed,
     device, eval_every, progress, desc
         As in :func:`train` (``loss`` is ``"mse"`` or ``"cross_entropy"``; ``seed`` drives the
         mini-batch shuffling shared by all members).
@@ -598,6 +619,7 @@ def train_ensemble(
         optimizer, schedule, lr, weight_decay, batch_size, eval_every, x_test, y_test, seed, device, progress
     )
     total = check_int("steps", steps, minimum=1)
+    warmup = _check_warmup(warmup, total)
 
     base = models[0]
     x, y = _prepare(base, x_train, y_train, loss, device, "train")
@@ -658,7 +680,7 @@ def train_ensemble(
                     f"lower lr (now {lr:g})"
                 )
             losses.sum().backward()  # members share no parameters: each gets its own gradient
-            opt.step(lr * _lr_factor(step - 1, total, schedule))
+            opt.step(lr * _lr_factor(step - 1, total, schedule, warmup))
             bar.update(1)
             if step % every == 0 or step == total:
                 record(step)

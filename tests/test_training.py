@@ -267,6 +267,34 @@ def test_lr_factor_values():
     assert _lr_factor(10, 10, "cosine") == pytest.approx(0.0)
 
 
+def test_warmup_ramps_then_runs_the_schedule_over_the_remaining_steps():
+    # 4 warm-up steps of 12: 1/4, 2/4, 3/4, 4/4 of lr, then the half cosine over the last 8 steps
+    assert [_lr_factor(k, 12, "cosine", 4) for k in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    assert _lr_factor(4, 12, "cosine", 4) == 1.0
+    assert _lr_factor(8, 12, "cosine", 4) == pytest.approx(0.5)
+    assert _lr_factor(12, 12, "cosine", 4) == pytest.approx(0.0)
+    assert [_lr_factor(k, 6, "constant", 2) for k in range(6)] == [0.5, 1.0, 1.0, 1.0, 1.0, 1.0]
+
+
+def test_warmup_steps_are_smaller_and_the_run_ends_as_scheduled():
+    # SGD without momentum moves a weight by lr * factor * gradient: the first steps show the ramp
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    x, y = torch.ones(4, 1), torch.ones(4, 1)  # gradient of the mean squared error at w = 0: -2
+    train(model, x, y, optimizer="sgd", lr=0.01, steps=1, warmup=0, progress=False, device=CPU)
+    full = float(model.weight)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    train(model, x, y, optimizer="sgd", lr=0.01, steps=5, warmup=4, progress=False, device=CPU)
+    assert full == pytest.approx(0.02)
+    w = float(model.weight)  # steps of 1/4, 2/4, 3/4, 1 and 1 of 0.01 * gradient 2 (1 - w)
+    expected = 0.0
+    for factor in (0.25, 0.5, 0.75, 1.0, 1.0):
+        expected += 0.01 * factor * 2 * (1 - expected)
+    assert w == pytest.approx(expected, rel=1e-6)
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 
@@ -293,6 +321,9 @@ def good_args():
         ({"steps": 2.5}, TypeError, "steps must be an int"),
         ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
         ({"batch_size": 21}, ValueError, "batch_size must be <= the number of training samples"),
+        ({"warmup": -1}, ValueError, "warmup must be >= 0"),
+        ({"warmup": 3}, ValueError, "warmup must be smaller than the number of steps"),
+        ({"warmup": 1.5}, TypeError, "warmup must be an int"),
         ({"eval_every": 0}, ValueError, "eval_every must be >= 1"),
         ({"x_test": np.zeros((3, 3))}, ValueError, "give both x_test and y_test"),
         ({"seed": -1}, ValueError, "seed must be >= 0"),
@@ -392,15 +423,15 @@ def tree_data(n: int = 96, seed: int = 3):
     return x, torch.sin(2 * x[:, :2].sum(1, keepdim=True)) * x[:, 2:3]
 
 
-@pytest.mark.parametrize("batch_size, schedule", [(None, "constant"), (32, "cosine")])
-def test_ensemble_follows_the_separate_runs_step_by_step(batch_size, schedule):
+@pytest.mark.parametrize("batch_size, schedule, warmup", [(None, "constant", 0), (32, "cosine", 0), (None, "cosine", 8)])
+def test_ensemble_follows_the_separate_runs_step_by_step(batch_size, schedule, warmup):
     # members share no parameters and Adam acts element by element, so each member's trajectory is the one train()
     # gives it alone; in float64 the two differ only by the order of summation in the batched kernels
     x, y = tree_data()
     alone = [BinaryTreeNet(4, 5, seed=s).double() for s in range(3)]
     together = [BinaryTreeNet(4, 5, seed=s).double() for s in range(3)]
-    args = {"lr": 0.02, "steps": 40, "batch_size": batch_size, "schedule": schedule, "seed": 5, "eval_every": 10,
-            "progress": False, "device": CPU}
+    args = {"lr": 0.02, "steps": 40, "batch_size": batch_size, "schedule": schedule, "warmup": warmup, "seed": 5,
+            "eval_every": 10, "progress": False, "device": CPU}
     separate = [train(m, x, y, x_test=x[:40], y_test=y[:40], **args) for m in alone]
     batched = train_ensemble(together, x, y, x_test=x[:40], y_test=y[:40], **args)
     for h1, h2 in zip(separate, batched):
@@ -455,6 +486,7 @@ def test_ensemble_divergence_names_the_member():
         (["net"], {"steps": 0}, ValueError, "steps must be >= 1"),
         (["net"], {"weight_decay": -0.5}, ValueError, "weight_decay must be >= 0"),
         (["net"], {"batch_size": 500}, ValueError, "batch_size must be <= the number of training samples"),
+        (["net"], {"warmup": 3}, ValueError, "warmup must be smaller than the number of steps"),
         (["net"], {"eval_every": 0}, ValueError, "eval_every must be >= 1"),
         (["net"], {"x_test": np.zeros((3, 3))}, ValueError, "give both x_test and y_test"),
         (["net"], {"progress": 1}, TypeError, "progress must be True or False"),
@@ -512,12 +544,15 @@ def test_the_optimizer_is_torch_optim_fused_bit_for_bit(name, momentum, weight_d
 
 
 def test_training_does_not_import_dynamo():
-    """torch.optim's step wrappers import torch._dynamo (seconds per kernel); train and train_ensemble do not."""
+    """torch.optim's step wrappers import torch._dynamo (seconds per kernel); train, train_ensemble and
+    train_side_by_side do not."""
     code = (
         "import sys, torch, cosp_helpers as cosp\n"
         "x = torch.rand(64, 8); y = x.sum(1, keepdim=True)\n"
         "cosp.train(cosp.ShallowNet(8, 4, seed=0), x, y, steps=3, schedule='cosine', progress=False)\n"
         "cosp.train_ensemble([cosp.ShallowNet(8, 4, seed=s) for s in range(2)], x, y, steps=3, progress=False)\n"
+        "cosp.train_side_by_side([cosp.ShallowNet(8, 4, seed=s) for s in range(2)], [(x.numpy(), y.numpy())] * 2, steps=3,\n"
+        "                        batch_size=None, weight_decay=0.1)\n"
         "print('torch._dynamo' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
