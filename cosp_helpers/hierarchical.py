@@ -41,7 +41,7 @@ from torch import nn
 
 from ._checks import as_generator, check_array, check_int, check_points, check_positive, check_real
 from .networks import DeepNet
-from .training import train
+from .training import _lr_factor, _Optimizer, train
 
 __all__ = [
     "HierarchicalTarget",
@@ -897,14 +897,14 @@ def train_side_by_side(
         rows = torch.from_numpy(rows + longest * np.arange(members)[None, :, None]).reshape(steps, -1)
 
     stacks = [_stacked(f) for f in families]
-    param_groups = [{"params": [t for t in p.values() if t.requires_grad], "weight_decay": wd} for p, wd in zip(stacks, decays)]
-    try:  # the fused (one-kernel) Adam update where PyTorch offers it, the plain one otherwise
-        opt = torch.optim.Adam(param_groups, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        opt = torch.optim.Adam(param_groups, lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / steps)))
+    # one Adam per family, for its own weight decay: the fused update of torch.optim.Adam(fused=True) with one
+    # parameter group per family, without torch.optim's wrappers (they import torch._dynamo; see training._Optimizer)
+    optimizers = [
+        _Optimizer("adam", [t for t in p.values() if t.requires_grad], momentum=0.0, weight_decay=wd) for p, wd in zip(stacks, decays)
+    ]
     for step in range(steps):
-        opt.zero_grad(set_to_none=True)
+        for opt in optimizers:
+            opt.zero_grad()
         if batch_size is None:
             batches = groups
         else:
@@ -918,8 +918,8 @@ def train_side_by_side(
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the training loss became {float(loss)}; lower lr (now {lr:g})")
         loss.backward()
-        opt.step()
-        sched.step()
+        for opt in optimizers:
+            opt.step(lr * _lr_factor(step, steps, "cosine"))
     with torch.no_grad():
         for family, p in zip(families, stacks):
             for i, model in enumerate(family):
