@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import binder_build
 import escapism
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -183,38 +183,29 @@ def test_repo2docker_recipe_uses_runtime_python(repo2docker_output: tuple[str, s
 BINDER_NOTEBOOK = "06_depth_separation_and_takagi.ipynb"
 
 
-def _copy_of_repository(dest: Path) -> Path:
-    """A copy of the repository as Binder sees it: sources only, no virtual environment or build output."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "build", "_build", "__pycache__", "*.egg-info", ".ipynb_checkpoints")
-    return Path(shutil.copytree(ROOT, dest / "repo", ignore=ignore))
-
-
-def test_binder_recipe_builds_an_environment_that_runs_a_notebook(tmp_path: Path) -> None:
+def test_binder_recipe_builds_an_environment_that_runs_a_notebook() -> None:
     """Install binder/requirements.txt into a fresh venv, run binder/postBuild, execute a notebook there.
 
-    The CPU index line is left out (that index is not reachable from every test machine); pip then
-    takes ``torch==...+cpu`` from the local wheel cache or an index that has it, as on Binder.
+    The install runs in the background from the start of the session (``tests/binder_build.py``; this test is
+    moved to the end of the session by ``tests/conftest.py``); the test waits for it and checks each step. The
+    CPU index line is left out (that index is not reachable from every test machine); pip then takes
+    ``torch==...+cpu`` from the local wheel cache or an index that has it, as on Binder.
     """
-    repo = _copy_of_repository(tmp_path)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    requirements = tmp_path / "binder-requirements.txt"
-    lines = (BINDER / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    requirements.write_text("\n".join(ln for ln in lines if ln.strip() != CPU_INDEX) + "\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"  # postBuild's `python` is the new venv's
+    build = binder_build.start()  # already running when the session collected this test
+    assert build.done.wait(timeout=1800), "the Binder environment was not built within 30 minutes"
+    assert not build.error, build.error
+    for step in build.steps:
+        assert step.returncode == 0, f"{' '.join(step.command)} failed:\n{step.output}"
+    assert len(build.steps) == 3, [s.command for s in build.steps]
 
     def run(command: list[str], timeout: float) -> None:
-        result = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-        assert result.returncode == 0, f"{' '.join(command)} failed:\n{(result.stdout + result.stderr)[-4000:]}"
+        step = build.run(command, timeout)
+        assert step.returncode == 0, f"{' '.join(command)} failed:\n{step.output}"
 
-    run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)], 1200)
-    run(["bash", "binder/postBuild"], 300)
-    check = "import cosp_helpers, torch; assert cosp_helpers.__file__.startswith(%r); print(torch.__version__)" % str(repo)
-    run([str(python), "-c", check], 120)
+    check = "import cosp_helpers, torch; assert cosp_helpers.__file__.startswith(%r); print(torch.__version__)" % str(build.repo)
+    run([str(build.python), "-c", check], 120)
     run(
-        [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "--nbval-lax", "--nbval-current-env",
+        [str(build.python), "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "--nbval-lax", "--nbval-current-env",
          "--nbval-cell-timeout=300", "-q", f"notebooks/{BINDER_NOTEBOOK}"],
         900,
     )  # fmt: skip

@@ -3,8 +3,9 @@
 A JupyterLab server is started on loopback with a random token, serving a temporary copy of
 ``notebooks/`` (so nothing is ever saved into the repository), with autosave, news and update checks
 switched off. Headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright, with a fresh
-profile) then, for every notebook: opens it, runs all cells (JupyterLab's *Run All Cells* command),
-waits for the kernel, and records
+profile) then, for every notebook: opens it (each of the two pages loads JupyterLab once and opens the
+following notebooks in it, as a learner opens them from the file browser), runs all cells (JupyterLab's
+*Run All Cells* command), waits for the kernel, and records
 
 * every error output in any cell;
 * every widget output, and whether it rendered as a live widget (not an error or a placeholder);
@@ -14,7 +15,9 @@ waits for the kernel, and records
   browser hidden (as a lecturer shows it), saved as ``build/browser/<notebook>.png``.
 
 Two notebooks run at a time (two kernels on a 2-core machine, each with one core's worth of threads, as
-in the test session's own runs). The server is stopped by its process id
+in the test session's own runs). The kernels run at ``COSP_SEED`` one above the test session's and on the
+generic kernel path (``browser_run_env``): the browser's runs are also the second seed and second kernel path of
+every check, and a check that fails there fails the test. The server is stopped by its process id
 at the end. The tests are skipped when no Chromium is installed, unless ``COSP_REQUIRE_BROWSER=1``
 (set by ``.ci/run``), in which case a missing browser is a failure.
 """
@@ -40,7 +43,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from robustness import thread_env  # noqa: E402
+from robustness import PATHS, thread_env  # noqa: E402
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if re.fullmatch(r"\d\d_\w+\.ipynb", p.name))
 SCREENSHOTS = ROOT / "build" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -84,6 +87,22 @@ if not _browser_available():
 from playwright.async_api import Page, async_playwright  # noqa: E402
 
 
+def browser_run_env() -> dict[str, str]:
+    """The seed and kernel path of the browser's runs: ``COSP_SEED`` one above the test session's, on the
+    ``generic`` path of ``benchmarks/robustness.py`` (PyTorch's baseline kernels, OpenBLAS's Sandy Bridge kernels).
+
+    The test session executes every notebook at the environment's ``COSP_SEED`` on this machine's own kernels;
+    the browser runs every notebook again, so they draw other data and initializations and round another way:
+    between them, every notebook's checks are tried at two seeds on two kernel paths. A failed check raises in
+    its cell, which the browser records as an error output.
+    """
+    import cosp_helpers as cosp
+
+    env = {"COSP_SEED": str(cosp.base_seed() + 1)}
+    env.update({key: value for key, value in PATHS["generic"].items() if value is not None})
+    return env
+
+
 @dataclass
 class NotebookRun:
     """What the browser saw for one notebook."""
@@ -100,6 +119,7 @@ class NotebookRun:
     figure_changed: bool = False
     font_px: tuple[float, float] = (0.0, 0.0)  # notebook text size before and in presentation mode
     screenshot: Path | None = None
+    seed_printed: int | None = None  # the COSP_SEED the set-up cell printed
     failure: str = ""
 
 
@@ -137,6 +157,7 @@ class LabServer:
             MPLBACKEND="module://matplotlib_inline.backend_inline",
         )
         env.update(thread_env(PARALLEL_PAGES))  # two kernels at a time: each gets its share of the cores as threads
+        env.update(browser_run_env())
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
@@ -229,6 +250,7 @@ _PRESENT_JS = """
   const app = window.jupyterapp;
   const text = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedMarkdown p');
   const size = () => parseFloat(getComputedStyle(text).fontSize);
+  if (app.shell.presentationMode) app.commands.execute('application:toggle-presentation-mode');  // left on by the previous notebook
   const before = size();
   if (!app.shell.leftCollapsed) app.shell.collapseLeft();
   if (!app.shell.presentationMode) app.commands.execute('application:toggle-presentation-mode');
@@ -313,17 +335,38 @@ async def _move_first_control(page: Page, run: NotebookRun) -> None:
     await page.screenshot(path=str(run.screenshot))
 
 
-async def _run_notebook(page: Page, server: LabServer, workspace: str, notebook: Path) -> NotebookRun:
+_OPEN_JS = """
+async (path) => {
+  // Open the next notebook in the JupyterLab page that is already loaded, as a learner does from the file
+  // browser; the previous notebook (its kernel already shut down, its changes marked as not to be saved) is
+  // disposed first, so that the page holds one notebook at a time.
+  const app = window.jupyterapp;
+  const previous = app.shell.currentWidget;
+  if (previous) previous.dispose();
+  await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+}
+"""
+
+
+async def _run_notebook(page: Page, server: LabServer, workspace: str, notebook: Path, first: bool) -> NotebookRun:
+    """Open ``notebook`` (loading JupyterLab in ``page`` when ``first``, else in the page already loaded), run all
+    its cells, and record what the browser shows."""
     run = NotebookRun(notebook.name)
     start = time.monotonic()
-    url = f"{server.base}/lab/workspaces/{workspace}/tree/notebooks/{notebook.name}?reset&token={server.token}"
+    path = f"notebooks/{notebook.name}"
     try:
         _log(f"{notebook.name}: opening")
-        await page.goto(url)
+        if first:
+            await page.goto(f"{server.base}/lab/workspaces/{workspace}/tree/{path}?reset&token={server.token}")
+        else:
+            await page.evaluate(_OPEN_JS, path)
         await page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            "(path) => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.context"
+            " && window.jupyterapp.shell.currentWidget.context.path === path"
             " && window.jupyterapp.shell.currentWidget.sessionContext"
             " && window.jupyterapp.shell.currentWidget.sessionContext.isReady",
+            arg=path,
             timeout=60_000,
         )
         _log(f"{notebook.name}: kernel ready, running all cells")
@@ -331,6 +374,12 @@ async def _run_notebook(page: Page, server: LabServer, workspace: str, notebook:
         await _wait_for_run(page, run, start + NOTEBOOK_TIMEOUT_S)
         _log(f"{notebook.name}: finished={run.finished} errors={len(run.errors)} {run.failure}")
         if run.finished:
+            printed = await page.evaluate(
+                "() => { const m = /COSP_SEED = (\\d+)/.exec("
+                "[...document.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'));"
+                " return m ? Number(m[1]) : null; }"
+            )
+            run.seed_printed = printed
             for _ in range(40):  # widget views attach asynchronously, just after the kernel goes idle
                 seen = await page.evaluate(_WIDGET_JS)
                 if seen["problems"] or seen["rendered"] >= _explorers(notebook):
@@ -365,9 +414,12 @@ async def _run_all(server: LabServer, profile: Path) -> dict[str, NotebookRun]:
         async def worker(k: int) -> None:
             page = await context.new_page()
             page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # e.g. "leave this page?"
+            first = True
             while not queue.empty():
                 notebook = queue.get_nowait()
-                results[notebook.name] = await _run_notebook(page, server, f"w{k}-{notebook.stem}", notebook)
+                run = await _run_notebook(page, server, f"w{k}", notebook, first)
+                results[notebook.name] = run
+                first = bool(run.failure)  # after a broken page, start the next notebook on a fresh load
             await page.close()
 
         try:
@@ -408,6 +460,8 @@ def test_notebook_runs_in_jupyterlab_without_errors(browser_runs: dict[str, Note
     assert not run.failure, run.failure
     assert not run.errors, run.errors
     assert run.finished and run.code_cells > 0
+    expected = int(browser_run_env()["COSP_SEED"])
+    assert run.seed_printed == expected, f"the set-up cell printed COSP_SEED = {run.seed_printed}, expected {expected}"
 
 
 def _explorers(notebook: Path) -> int:
