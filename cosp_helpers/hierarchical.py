@@ -41,7 +41,7 @@ from torch import nn
 
 from ._checks import as_generator, check_array, check_int, check_points, check_positive, check_real
 from .networks import DeepNet
-from .training import _lr_factor, _Optimizer, train
+from .training import _lr_factor, _Optimizer, evaluate, train
 
 __all__ = [
     "HierarchicalTarget",
@@ -530,10 +530,8 @@ def _layerwise_start(x: np.ndarray, y: np.ndarray, k: int, width: int, seed: int
     return net
 
 
-@torch.no_grad()
 def _mse(net: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
-    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)[:, None]
-    return float(nn.functional.mse_loss(net(xt), yt))
+    return evaluate(net, x, np.asarray(y)[:, None], device="cpu")  # y: (n,), the networks' outputs: (n, 1)
 
 
 def fit_layerwise_side_by_side(

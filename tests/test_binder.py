@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 TOP_REQUIREMENTS = ROOT / "requirements.txt"
 BINDER_REQUIREMENTS = BINDER / "requirements.txt"
-CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+CPU_INDEX = binder_build.CPU_INDEX  # the line binder/requirements.txt must have, and the build leaves out
 # Tools that only the test suite and the book build need; a Binder session has no browser to drive
 # and no book to build, so its image leaves them out.
 NOT_ON_BINDER = ("jupyter-book", "playwright")
