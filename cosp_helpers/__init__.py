@@ -1,85 +1,55 @@
 """cosp_helpers: the tested machinery behind the Compositional Sparsity notebooks.
 
-One module per concept; everything public is re-exported here, so a notebook needs only
-``import cosp_helpers as cosp``.
+``import cosp_helpers as cosp`` gives a small core that most notebooks use, at the top level: seeding and
+the ``COSP_SEED``/``COSP_SCALE`` knobs, checked claims, exercises, figures and explorers, the training loop,
+and the standard networks. Everything else lives in one namespace per concept, e.g. ``cosp.depth.sawtooth``
+or ``cosp.circuits.walsh_hadamard``; ``cosp.<namespace>.__all__`` lists what each holds.
+
+The core (its modules are namespaces too):
 
 * :mod:`~cosp_helpers.runtime` -- seeding and the ``COSP_SEED`` knob, device, the ``COSP_SCALE`` knob, versions
 * :mod:`~cosp_helpers.claims` -- checked results: claims and sanity checks with printed margins
-* :mod:`~cosp_helpers.curse` -- counts and concentration of measure in high dimension
-* :mod:`~cosp_helpers.approximation` -- approximants and the error-vs-parameters runner
-* :mod:`~cosp_helpers.rates` -- log-log slope fits
+* :mod:`~cosp_helpers.exercises` -- self-checks for exercises
 * :mod:`~cosp_helpers.plotting` -- figures for the back row
 * :mod:`~cosp_helpers.widgets` -- explorers: sliders driving a tested compute function
-* :mod:`~cosp_helpers.exercises` -- self-checks for exercises
-* :mod:`~cosp_helpers.course` -- the course map
-* :mod:`~cosp_helpers.superposition` -- Kolmogorov's superposition theorem, constructively; Vitushkin's counting
-* :mod:`~cosp_helpers.graphs` -- compositional DAGs: build, validate, depth, evaluate, draw
-* :mod:`~cosp_helpers.boolean` -- Boolean circuits and Walsh--Hadamard spectra
-* :mod:`~cosp_helpers.training` -- one seeded training loop for every experiment
-* :mod:`~cosp_helpers.networks` -- shallow, deep and graph-shaped networks
-* :mod:`~cosp_helpers.convolution` -- patches, locally connected and convolutional layers, Toeplitz matrices
-* :mod:`~cosp_helpers.bounds` -- norm-based Rademacher bounds and Monte Carlo estimates
-* :mod:`~cosp_helpers.regularization` -- l1 and l2 penalties, near-zero weights, threshold pruning
-* :mod:`~cosp_helpers.relu` -- hand-wired ReLU constructions: indicators, min, threshold
-* :mod:`~cosp_helpers.lemma2` -- Lemma 2 built: deep ReLU networks for binary-tree functions
-* :mod:`~cosp_helpers.depth` -- depth separation: sawtooth, Yarotsky's square, Takagi
-* :mod:`~cosp_helpers.signals` -- image-like signals on a ring: non-linear Gaussian processes and their Gaussian control
-* :mod:`~cosp_helpers.pruning` -- magnitude pruning with rewinding, beta-lasso, locality metrics
-* :mod:`~cosp_helpers.pointer` -- a sequence task with a known, input-dependent graph; graph recovery
-* :mod:`~cosp_helpers.attention` -- a small transformer with exposed attention, sparse attention, Lemma 3
-* :mod:`~cosp_helpers.memory` -- associative memories and soft look-up
-* :mod:`~cosp_helpers.hierarchical` -- hierarchical Gaussian targets, layer-wise training
-* :mod:`~cosp_helpers.splines` -- path norms and knot counting for 1-D ReLU fits
+* :mod:`~cosp_helpers.training` -- one seeded training loop for every experiment, and ensembles trained as one
+* :mod:`~cosp_helpers.networks` -- shallow, deep and binary-tree networks; parameter counts; the MP counts
+* :mod:`~cosp_helpers.rates` -- log-log slope fits
+
+The namespaces, in course order:
+
+* :mod:`~cosp_helpers.course` -- the course map (00)
+* :mod:`~cosp_helpers.curse` -- counts and concentration of measure in high dimension (01)
+* :mod:`~cosp_helpers.approximation` -- approximants and the error-vs-parameters runner (01, 05)
+* :mod:`~cosp_helpers.superposition` -- Kolmogorov's superposition theorem, constructively; Vitushkin's counting (02)
+* :mod:`~cosp_helpers.circuits` -- compositional graphs (Definition 1), Boolean circuits, Walsh--Hadamard spectra (03)
+* :mod:`~cosp_helpers.relu` -- hand-wired ReLU networks: indicators, min, threshold, and Lemma 2's deep network (05)
+* :mod:`~cosp_helpers.depth` -- depth separation: sawtooth, Yarotsky's square, Takagi (06)
+* :mod:`~cosp_helpers.bounds` -- convolution as a sparse matrix; norm-based Rademacher bounds and Monte Carlo estimates (07)
+* :mod:`~cosp_helpers.pruning` -- penalties, near-zero weights, magnitude pruning, beta-lasso, locality (08, 09)
+* :mod:`~cosp_helpers.signals` -- image-like signals on a ring: non-linear Gaussian processes and their Gaussian control (09)
+* :mod:`~cosp_helpers.attention` -- a small transformer with exposed attention, sparse attention, Lemma 3, a pointer task (10)
+* :mod:`~cosp_helpers.memory` -- associative memories and soft look-up (11)
+* :mod:`~cosp_helpers.hierarchical` -- hierarchical Gaussian targets, layer-wise training (12)
+* :mod:`~cosp_helpers.splines` -- path norms and knot counting for 1-D ReLU fits (13)
 """
 
-from .approximation import *  # noqa: F403
-from .attention import *  # noqa: F403
-from .boolean import *  # noqa: F403
-from .claims import *  # noqa: F403
-from .bounds import *  # noqa: F403
-from .convolution import *  # noqa: F403
-from .course import *  # noqa: F403
-from .curse import *  # noqa: F403
-from .depth import *  # noqa: F403
-from .exercises import *  # noqa: F403
-from .graphs import *  # noqa: F403
-from .hierarchical import *  # noqa: F403
-from .lemma2 import *  # noqa: F403
-from .memory import *  # noqa: F403
-from .networks import *  # noqa: F403
-from .plotting import *  # noqa: F403
-from .pointer import *  # noqa: F403
-from .pruning import *  # noqa: F403
-from .rates import *  # noqa: F403
-from .regularization import *  # noqa: F403
-from .relu import *  # noqa: F403
-from .runtime import *  # noqa: F403
-from .signals import *  # noqa: F403
-from .splines import *  # noqa: F403
-from .superposition import *  # noqa: F403
-from .training import *  # noqa: F403
-from .widgets import *  # noqa: F403
-from . import (  # noqa: E402
+from . import (
     approximation,
     attention,
-    boolean,
-    claims,
     bounds,
-    convolution,
+    circuits,
+    claims,
     course,
     curse,
     depth,
     exercises,
-    graphs,
     hierarchical,
-    lemma2,
     memory,
     networks,
     plotting,
-    pointer,
     pruning,
     rates,
-    regularization,
     relu,
     runtime,
     signals,
@@ -88,35 +58,58 @@ from . import (  # noqa: E402
     training,
     widgets,
 )
+from .claims import CheckFailed, check, sanity
+from .exercises import NOT_ANSWERED, check_answer
+from .networks import BinaryTreeNet, DeepNet, ShallowNet, count_parameters, parameter_count, width_for_budget
+from .plotting import lecture_rc, plot_loglog
+from .rates import fit_loglog_slope
+from .runtime import base_seed, derive_seed, get_device, get_scale, run_seeds, scaled, seed_everything, versions
+from .training import evaluate, train, train_ensemble
+from .widgets import Explorer, dropdown, float_slider, int_slider, log_slider
 
 __version__ = "0.1.0"
 
-__all__ = (
-    approximation.__all__
-    + attention.__all__
-    + boolean.__all__
-    + claims.__all__
-    + bounds.__all__
-    + convolution.__all__
-    + course.__all__
-    + curse.__all__
-    + depth.__all__
-    + exercises.__all__
-    + graphs.__all__
-    + hierarchical.__all__
-    + lemma2.__all__
-    + memory.__all__
-    + networks.__all__
-    + plotting.__all__
-    + pointer.__all__
-    + pruning.__all__
-    + rates.__all__
-    + regularization.__all__
-    + relu.__all__
-    + runtime.__all__
-    + signals.__all__
-    + splines.__all__
-    + superposition.__all__
-    + training.__all__
-    + widgets.__all__
-)
+#: The core: the names most notebooks use. Everything else is ``cosp.<namespace>.<name>``.
+__all__ = [
+    # runtime
+    "base_seed",
+    "derive_seed",
+    "run_seeds",
+    "seed_everything",
+    "get_device",
+    "get_scale",
+    "scaled",
+    "versions",
+    # checked claims and exercises
+    "check",
+    "sanity",
+    "CheckFailed",
+    "check_answer",
+    "NOT_ANSWERED",
+    # figures and explorers
+    "lecture_rc",
+    "plot_loglog",
+    "Explorer",
+    "int_slider",
+    "float_slider",
+    "log_slider",
+    "dropdown",
+    # training and the standard networks
+    "train",
+    "train_ensemble",
+    "evaluate",
+    "ShallowNet",
+    "DeepNet",
+    "BinaryTreeNet",
+    "count_parameters",
+    "parameter_count",
+    "width_for_budget",
+    "fit_loglog_slope",
+]
+
+#: The namespaces, one per concept (the core's own modules included).
+NAMESPACES = (
+    "runtime", "claims", "exercises", "plotting", "widgets", "training", "networks", "rates",
+    "course", "curse", "approximation", "superposition", "circuits", "relu", "depth", "bounds", "pruning",
+    "signals", "attention", "memory", "hierarchical", "splines",
+)  # fmt: skip

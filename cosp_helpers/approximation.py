@@ -21,12 +21,13 @@ is fully determined by ``f`` and ``k``.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._checks import as_generator, check_int, check_points
+from ._checks import as_generator, check_allocation, check_int, check_points, check_size
 
 __all__ = [
     "Approximant",
@@ -66,9 +67,22 @@ def _check_target(f: Target) -> None:
         raise TypeError(f"f must be callable (points (n, d) -> values (n,)), got {type(f).__name__}")
 
 
-def _check_builder_args(f: Target, d: int, k: int) -> tuple[int, int]:
+# The parameter count of a grid builder is stored in ApproximationResult.n_params, an int64 array, and fitted on
+# log-log axes (rates.fit_loglog_slope needs numbers): a table of more than 2**63 - 1 numbers has no count there.
+_MAX_PARAMS = 2**63 - 1
+
+
+def _check_builder_args(f: Target, d: int, k: int, linear: bool = False) -> tuple[int, int]:
+    """``d`` (a dimension) and ``k``, with the table's ``k**d`` (``(d + 1) k**d`` if ``linear``) parameters within int64."""
     _check_target(f)
-    return check_int("d", d, minimum=1), check_int("k", k, minimum=1)
+    d, k = check_size("d", d), check_int("k", k, minimum=1)
+    per_cell = d + 1 if linear else 1
+    # compare logarithms first, so that k**d is never formed when it is huge
+    if k > 1 and (d * math.log2(k) > 64 or per_cell * k**d > _MAX_PARAMS):
+        log10 = math.log10(per_cell) + d * math.log10(k)
+        raise ValueError(f"d = {d} with k = {k} makes a table of about 10^{log10:.4g} parameters; at most 2**63 - 1 "
+                         "(int64, the dtype of ApproximationResult.n_params) are allowed: lower d or k")
+    return d, k
 
 
 def piecewise_constant(f: Target, d: int, k: int) -> Approximant:
@@ -79,9 +93,9 @@ def piecewise_constant(f: Target, d: int, k: int) -> Approximant:
     f : callable
         Maps points of shape ``(n, d)`` to values of shape ``(n,)``.
     d : int
-        Dimension, ``d >= 1``.
+        Dimension, ``1 <= d <= 2**24``.
     k : int
-        Cells per axis, ``k >= 1``; the approximant has ``k^d`` parameters.
+        Cells per axis, ``k >= 1``; the approximant has ``k^d`` parameters, at most ``2**63 - 1`` (int64).
 
     Examples
     --------
@@ -112,7 +126,8 @@ def piecewise_linear(f: Target, d: int, k: int) -> Approximant:
     """Approximate ``f`` on ``[0, 1]^d`` by its tangent plane at the centre of each of ``k^d`` cells.
 
     Each cell holds ``f(c)`` and the gradient at its centre ``c`` (``d + 1`` numbers; the gradient
-    by central differences with step ``1e-5``), so there are ``(d + 1) k^d`` parameters.
+    by central differences with step ``1e-5``), so there are ``(d + 1) k^d`` parameters, at most ``2**63 - 1``
+    (int64, like :func:`piecewise_constant`).
 
     Examples
     --------
@@ -120,7 +135,7 @@ def piecewise_linear(f: Target, d: int, k: int) -> Approximant:
     >>> ap.n_params, np.round(ap.predict(np.array([[0.3, 0.8]])), 6).tolist()  # exact for linear f
     (12, [0.1])
     """
-    d, k = _check_builder_args(f, d, k)
+    d, k = _check_builder_args(f, d, k, linear=True)
 
     def predict(x: np.ndarray) -> np.ndarray:
         x = check_points("x", x, d)
@@ -143,7 +158,7 @@ def smooth_target(d: int, seed: int | np.random.Generator = 0) -> Target:
     >>> f(np.zeros((2, 3))).shape
     (2,)
     """
-    d = check_int("d", d, minimum=1)
+    d = check_size("d", d)
     rng = as_generator(seed)
     w = rng.normal(size=d)
     w /= np.linalg.norm(w)
@@ -193,13 +208,13 @@ def run_approximation_experiment(
     f : callable
         The target, points ``(n, d)`` to values ``(n,)``.
     d : int
-        Dimension of ``[0, 1]^d``.
+        Dimension of ``[0, 1]^d``, at most ``2**24``.
     build : callable
         ``build(f, d, size) -> Approximant``, e.g. :func:`piecewise_constant`.
     sizes : sequence of int
         Sizes to try (for the grid builders, cells per axis), each ``>= 1``.
     n_test : int
-        Number of uniform test points.
+        Number of uniform test points, at most ``2**24`` (and ``n_test * d <= 2**28``).
     seed : int or numpy.random.Generator
         For the test points.
     progress : bool
@@ -212,8 +227,9 @@ def run_approximation_experiment(
     ([10, 20], True)
     """
     _check_target(f)
-    d = check_int("d", d, minimum=1)
-    n_test = check_int("n_test", n_test, minimum=1)
+    d = check_size("d", d)
+    n_test = check_size("n_test", n_test)
+    check_allocation("n_test and d", n_test, d)  # the test points
     if not callable(build):
         raise TypeError(f"build must be callable (f, d, size) -> Approximant, got {type(build).__name__}")
     sizes = list(sizes)

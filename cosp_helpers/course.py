@@ -24,7 +24,7 @@ __all__ = [
     "CONCEPTS",
     "notebook_filename",
     "available_notebooks",
-    "course_graph",
+    "graph",
     "reading_path",
     "draw_course_map",
 ]
@@ -103,7 +103,7 @@ def available_notebooks(folder: str | Path) -> list[int]:
     return [info.number for info in COURSE if (folder / notebook_filename(info)).is_file()]
 
 
-def course_graph(available: Iterable[int] | None = None) -> nx.DiGraph:
+def graph(available: Iterable[int] | None = None) -> nx.DiGraph:
     """The course map: notebooks, concepts, what teaches what, and prerequisites.
 
     Parameters
@@ -114,7 +114,7 @@ def course_graph(available: Iterable[int] | None = None) -> nx.DiGraph:
 
     Examples
     --------
-    >>> g = course_graph()
+    >>> g = graph()
     >>> g.nodes[4]["title"], sorted(g.predecessors(4))
     ('Deep vs shallow networks', [1, 3])
     >>> nx.is_directed_acyclic_graph(g)
@@ -148,10 +148,13 @@ def reading_path(number: int) -> list[int]:
     """
     numbers = [info.number for info in COURSE]
     number = check_int("number", number, minimum=min(numbers), maximum=max(numbers))
-    g = course_graph()
+    g = graph()
     notebooks = g.subgraph(n for n, kind in g.nodes(data="kind") if kind == "notebook")
     needed = nx.ancestors(notebooks, number) | {number}
     return list(nx.lexicographical_topological_sort(notebooks.subgraph(needed)))
+
+
+_graph = graph
 
 
 def draw_course_map(graph: nx.DiGraph | None = None, highlight: Iterable[int] = (), ax: Axes | None = None) -> Axes:
@@ -168,7 +171,7 @@ def draw_course_map(graph: nx.DiGraph | None = None, highlight: Iterable[int] = 
     True
     >>> plt.close("all")
     """
-    g = course_graph() if graph is None else graph
+    g = _graph() if graph is None else graph  # the module function: the argument shadows its name here
     ax = get_ax(ax, figsize=(13, 9))
     notebooks = [n for n, kind in g.nodes(data="kind") if kind == "notebook"]
     concepts = [n for n, kind in g.nodes(data="kind") if kind == "concept"]

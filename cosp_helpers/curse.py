@@ -16,7 +16,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_generator, check_array, check_int, check_open_interval, check_positive
+from ._checks import (
+    as_generator,
+    check_allocation,
+    check_array,
+    check_exact_power,
+    check_int,
+    check_open_interval,
+    check_positive,
+    check_size,
+)
 
 __all__ = [
     "params_for_accuracy",
@@ -32,7 +41,7 @@ __all__ = [
     "distance_statistics",
     "BallEstimate",
     "monte_carlo_ball",
-    "curse_summary",
+    "summary",
 ]
 
 def _cells_per_axis(eps: float) -> int:
@@ -44,7 +53,8 @@ def params_for_accuracy(eps: float, d: int, s: float = 1.0) -> float:
 
     ``W = eps**(-d/s)``: the rate, with its constant set to 1, of the curse of dimensionality for
     the Sobolev ball ``W^s`` on ``[0, 1]^d`` (memo 6.5; lower bound for continuous parameter
-    selection by DeVore, Howard & Micchelli 1989). Returns ``inf`` beyond ``1e300``.
+    selection by DeVore, Howard & Micchelli 1989). Beyond ``1e300`` the float64 result would overflow
+    and a ``ValueError`` is raised: the count's log10, ``-d/s log10(eps)``, is ``summary(...)["log10_params"]``.
 
     Parameters
     ----------
@@ -66,7 +76,11 @@ def params_for_accuracy(eps: float, d: int, s: float = 1.0) -> float:
     d = check_int("d", d, minimum=1)
     s = check_positive("s", s)
     log10 = -d / s * math.log10(eps)
-    return math.inf if log10 > 300 else float(round(10.0**log10, 9))
+    if log10 > 300:
+        raise ValueError(f"d = {d} with eps = {eps:g} and s = {s:g} gives eps**(-d/s) = 10^{log10:.6g} parameters, which "
+                         "overflows float64 (values beyond 1e300 are refused); its log10 is -d/s * log10(eps), "
+                         "as summary() returns")
+    return float(round(10.0**log10, 9))
 
 
 def grid_cells(eps: float, d: int) -> int:
@@ -77,7 +91,9 @@ def grid_cells(eps: float, d: int) -> int:
     eps : float
         Side of a cell, ``0 < eps <= 1``.
     d : int
-        Dimension, ``d >= 1``.
+        Dimension, ``d >= 1``; the count may have at most ``2**24`` bits (``d log2 ceil(1/eps) <= 2**24``,
+        e.g. ``d <= 5_050_445`` for ``eps = 0.1``): larger exact integers take too long to build, and
+        :func:`table_bits_log10` or :func:`summary` give their logarithm.
 
     Returns
     -------
@@ -93,7 +109,9 @@ def grid_cells(eps: float, d: int) -> int:
     """
     eps = check_open_interval("eps", eps, 0.0, 1.0, closed_right=True)
     d = check_int("d", d, minimum=1)
-    return _cells_per_axis(eps) ** d
+    per_axis = _cells_per_axis(eps)
+    check_exact_power(f"d = {d} and eps = {eps:g}", per_axis, d, "the number of cells ceil(1/eps)**d")
+    return per_axis**d
 
 
 def monomial_count(d: int, k: int) -> int:
@@ -235,21 +253,28 @@ class DistanceStats(NamedTuple):
 def distance_statistics(d: int, n_points: int = 1000, n_queries: int = 20, seed: int | np.random.Generator = 0) -> DistanceStats:
     """Sample ``n_points`` and ``n_queries`` uniform points in ``[0, 1]^d`` and summarise their distances.
 
+    ``d``, ``n_points`` and ``n_queries`` are at most ``2**24`` each, and the arrays of points ``(n_points, d)``,
+    queries ``(n_queries, d)`` and distances ``(n_queries, n_points)`` at most ``2**28`` numbers each.
+
     Examples
     --------
     >>> stats = distance_statistics(50, n_points=500, n_queries=10, seed=1)
     >>> abs(stats.cv / distance_cv(50) - 1) < 0.1
     True
     """
-    d = check_int("d", d, minimum=1)
-    n_points = check_int("n_points", n_points, minimum=2)
-    n_queries = check_int("n_queries", n_queries, minimum=1)
+    d = check_size("d", d)
+    n_points = check_size("n_points", n_points, minimum=2)
+    n_queries = check_size("n_queries", n_queries)
+    check_allocation("n_points and d", n_points, d)
+    check_allocation("n_queries and d", n_queries, d)
+    check_allocation("n_queries and n_points", n_queries, n_points)
     rng = as_generator(seed)
     points = rng.random((n_points, d))  # (P, d)
     queries = rng.random((n_queries, d))  # (Q, d)
     sq = (queries**2).sum(1)[:, None] + (points**2).sum(1)[None, :] - 2.0 * queries @ points.T  # (Q, P)
-    dist = np.sqrt(np.maximum(sq, 1e-300))
-    contrast = float(np.mean([relative_contrast(row) for row in dist]))
+    dist = np.sqrt(np.maximum(sq, 1e-300))  # every entry > 0 and finite: relative_contrast row by row, at once
+    nearest, farthest = dist.min(axis=1), dist.max(axis=1)
+    contrast = float(np.mean((farthest - nearest) / nearest))
     return DistanceStats(d=d, mean=float(dist.mean()), cv=float(dist.std() / dist.mean()), contrast=contrast)
 
 
@@ -277,6 +302,8 @@ def monte_carlo_ball(d: int, eps: float, n_samples: int = 200_000, seed: int | n
     A sample is in the ball if its norm is at most 1, and in the shell if, moreover, its norm
     exceeds ``1 - eps``. Standard errors are binomial: ``sqrt(p (1 - p) / n)``. No formula for the
     ball is used, so the estimates check :func:`ball_to_cube_ratio` and :func:`ball_shell_fraction`.
+    ``d`` and ``n_samples`` are at most ``2**24``, and ``n_samples * d`` (the uniform numbers drawn, in chunks)
+    at most ``2**28``.
 
     Examples
     --------
@@ -284,9 +311,10 @@ def monte_carlo_ball(d: int, eps: float, n_samples: int = 200_000, seed: int | n
     >>> abs(est.ratio - ball_to_cube_ratio(2)) < 4 * est.ratio_se
     True
     """
-    d = check_int("d", d, minimum=1)
+    d = check_size("d", d)
     eps = check_open_interval("eps", eps, 0.0, 1.0, closed_right=True)
-    n_samples = check_int("n_samples", n_samples, minimum=1)
+    n_samples = check_size("n_samples", n_samples)
+    check_allocation("n_samples and d", n_samples, d)  # drawn in chunks, but all of them drawn
     rng = as_generator(seed)
     norms = np.empty(n_samples)
     chunk = max(1, 2_000_000 // d)  # bounded memory: at most ~16 MB per chunk
@@ -302,20 +330,27 @@ def monte_carlo_ball(d: int, eps: float, n_samples: int = 200_000, seed: int | n
     return BallEstimate(d, ratio, math.sqrt(ratio * (1 - ratio) / n_samples), shell, shell_se, hits)
 
 
-def curse_summary(d: int, s: float, eps: float) -> dict[str, object]:
+def _log10_comb(n: int, k: int) -> float:
+    """``log10 C(n, k)``: exact while ``C(n, k)`` has at most about a million bits, through ``lgamma`` beyond
+    (``math.comb`` of a ``2**24``-bit result would take minutes)."""
+    log10 = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
+    return math.log10(math.comb(n, k)) if log10 < 300_000 else log10
+
+
+def summary(d: int, s: float, eps: float) -> dict[str, object]:
     """Everything the curse-of-dimensionality widget shows, for one choice of ``d``, ``s`` and ``eps``.
 
     Returns log10 counts, so that nothing overflows: parameters ``eps^{-d/s}``, grid cells
     ``ceil(1/eps)^d``, monomials of degree ``ceil(1/eps)``, and the curve ``d' -> log10 W(d')`` for
-    ``d' = 1..max(d, 100)`` at the same ``s`` and ``eps``.
+    ``d' = 1..max(d, 100)`` at the same ``s`` and ``eps`` (``d`` at most ``2**24``, the length of that curve).
 
     Examples
     --------
-    >>> out = curse_summary(d=4, s=2, eps=0.01)
+    >>> out = summary(d=4, s=2, eps=0.01)
     >>> out["log10_params"], out["log10_grid_cells"]
     (4.0, 8.0)
     """
-    d = check_int("d", d, minimum=1)
+    d = check_size("d", d)
     check_positive("s", s)
     eps = check_open_interval("eps", eps, 0.0, 1.0)
     degree = _cells_per_axis(eps)
@@ -326,7 +361,7 @@ def curse_summary(d: int, s: float, eps: float) -> dict[str, object]:
         "eps": eps,
         "log10_params": round(-d / s * math.log10(eps), 9),
         "log10_grid_cells": d * math.log10(degree),
-        "log10_monomials": math.log10(math.comb(d + degree, degree)),
+        "log10_monomials": _log10_comb(d + degree, degree),
         "dims": dims,
         "log10_params_curve": -dims / s * math.log10(eps),
     }

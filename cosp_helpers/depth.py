@@ -14,7 +14,7 @@ number of linear pieces at the cost of two more units.
 * Exact piece counting for any 1-D ReLU network (these or :class:`~cosp_helpers.networks.DeepNet`):
   :func:`breakpoints`, :func:`linear_pieces`; Telgarsky's upper bound :func:`telgarsky_bound` and the
   lower bound for one hidden layer, :func:`sawtooth_l2_floor`.
-* :func:`depth_summary` is the compute function of the notebook's depth explorer.
+* :func:`summary` is the compute function of the notebook's depth explorer.
 
 References
 ----------
@@ -56,11 +56,16 @@ __all__ = [
     "linear_pieces",
     "telgarsky_bound",
     "sawtooth_l2_floor",
-    "depth_summary",
+    "summary",
 ]
 
 _TAKAGI_MAX = 2.0 / 3.0  # max of the Takagi function on [0, 1] (attained e.g. at x = 1/3)
 _TAKAGI_REFERENCE_TERMS = 60  # the tail after 60 terms is below 2^-60, far under float64 resolution of T
+# The most compositions of the tent map (sawtooth k, Yarotsky m, Takagi n, and the hidden layers of their networks).
+# g^k has 2^k pieces of width 2^-k, and float64 numbers in [1/2, 1] are 2^-53 apart: beyond k = 53 the pieces are
+# narrower than the spacing of the inputs, and the terms 4^-m and 2^-n fall below the float64 resolution of the
+# sums (the Takagi reference above stops at 60 terms). 64 keeps a margin above both.
+_MAX_COMPOSITIONS = 64
 
 
 def _real_array(name: str, x: object) -> np.ndarray:
@@ -116,7 +121,8 @@ def sawtooth(x: np.ndarray | float, k: int) -> np.ndarray:
     x : float or numpy.ndarray
         Points (outside ``[0, 1]`` the value is 0 for ``k >= 1``).
     k : int
-        Number of compositions, ``>= 0`` (``k = 0`` is the identity).
+        Number of compositions, ``0 <= k <= 64`` (``k = 0`` is the identity; beyond ``k = 53`` the ``2^k`` pieces
+        are narrower than the spacing of float64 numbers).
 
     Returns
     -------
@@ -131,7 +137,7 @@ def sawtooth(x: np.ndarray | float, k: int) -> np.ndarray:
     >>> sawtooth(np.arange(9) / 8, 3).tolist()  # 1 at odd multiples of 1/8, 0 at even ones
     [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
     """
-    k = check_int("k", k, minimum=0)
+    k = check_int("k", k, minimum=0, maximum=_MAX_COMPOSITIONS)
     y = _real_array("x", x)
     for _ in range(k):
         y = tent(y)
@@ -148,7 +154,8 @@ def yarotsky_square(x: np.ndarray | float, m: int) -> np.ndarray:
     x : float or numpy.ndarray
         Points of ``[0, 1]``.
     m : int
-        Number of terms, ``>= 0`` (``f_0(x) = x``).
+        Number of terms, ``0 <= m <= 64`` (``f_0(x) = x``; from ``m = 27`` on the error ``2^{-2m-2}`` is below
+        float64 resolution).
 
     Returns
     -------
@@ -163,7 +170,7 @@ def yarotsky_square(x: np.ndarray | float, m: int) -> np.ndarray:
     >>> yarotsky_square(np.array([0.0, 0.25, 0.5, 0.75, 1.0]), 2).tolist()  # exact at multiples of 1/4
     [0.0, 0.0625, 0.25, 0.5625, 1.0]
     """
-    m = check_int("m", m, minimum=0)
+    m = check_int("m", m, minimum=0, maximum=_MAX_COMPOSITIONS)
     x = _real_array("x", x)
     total, y = x.copy(), x
     for s in range(1, m + 1):
@@ -183,7 +190,7 @@ def yarotsky_product(x: np.ndarray | float, y: np.ndarray | float, m: int) -> np
     x, y : float or numpy.ndarray
         Points of ``[0, 1]``, broadcast against each other.
     m : int
-        Terms of each square, ``>= 0``.
+        Terms of each square, ``0 <= m <= 64``.
 
     Returns
     -------
@@ -198,7 +205,7 @@ def yarotsky_product(x: np.ndarray | float, y: np.ndarray | float, m: int) -> np
     >>> float(yarotsky_product(0.5, 0.5, 1)), float(yarotsky_product(0.0, 0.5, 1))  # exact; off by 2^-3, the worst
     (0.25, 0.125)
     """
-    m = check_int("m", m, minimum=0)
+    m = check_int("m", m, minimum=0, maximum=_MAX_COMPOSITIONS)
     x, y = np.broadcast_arrays(_real_array("x", x), _real_array("y", y))
     return 2 * yarotsky_square((x + y) / 2, m) - 0.5 * yarotsky_square(x, m) - 0.5 * yarotsky_square(y, m)
 
@@ -215,7 +222,8 @@ def takagi(x: np.ndarray | float, n: int | None = None) -> np.ndarray:
     x : float or numpy.ndarray
         Points of ``[0, 1]``.
     n : int, optional
-        Number of terms, ``>= 0``; None gives ``T`` itself to float64 accuracy (60 terms).
+        Number of terms, ``0 <= n <= 64`` (the terms beyond ``n = 53`` are below float64 resolution);
+        None gives ``T`` itself to float64 accuracy (60 terms).
 
     Returns
     -------
@@ -230,7 +238,7 @@ def takagi(x: np.ndarray | float, n: int | None = None) -> np.ndarray:
     >>> float(takagi(0.5, 1)), float(takagi(0.5)), round(float(takagi(1 / 3)), 12)
     (0.5, 0.5, 0.666666666667)
     """
-    n = _TAKAGI_REFERENCE_TERMS if n is None else check_int("n", n, minimum=0)
+    n = _TAKAGI_REFERENCE_TERMS if n is None else check_int("n", n, minimum=0, maximum=_MAX_COMPOSITIONS)
     y = _real_array("x", x)
     total = np.zeros_like(y)
     for k in range(1, n + 1):
@@ -348,7 +356,7 @@ def sawtooth_network(k: int, units: int = 2) -> nn.Sequential:
     Parameters
     ----------
     k : int
-        Number of compositions (hidden layers), ``>= 1``.
+        Number of compositions (hidden layers), ``1 <= k <= 64``, as in :func:`sawtooth`.
     units : {2, 3}
         2: ``g(y) = 2 relu(y) - 4 relu(y - 1/2)``, exact on ``[0, 1]`` (which ``g`` maps into itself);
         3: adds ``+ 2 relu(y - 1)``, exact on the whole real line (0 outside ``[0, 1]``).
@@ -370,7 +378,7 @@ def sawtooth_network(k: int, units: int = 2) -> nn.Sequential:
     >>> net(torch.tensor([[0.125], [0.25]], dtype=torch.float64)).flatten().tolist()
     [1.0, 0.0]
     """
-    k = check_int("k", k, minimum=1)
+    k = check_int("k", k, minimum=1, maximum=_MAX_COMPOSITIONS)
     units = check_int("units", units)
     if units not in (2, 3):
         raise ValueError(f"units must be 2 or 3, got {units}")
@@ -388,7 +396,7 @@ def yarotsky_square_network(m: int) -> nn.Sequential:
     Parameters
     ----------
     m : int
-        Number of terms (hidden layers), ``>= 1``.
+        Number of terms (hidden layers), ``1 <= m <= 64``, as in :func:`yarotsky_square`.
 
     Returns
     -------
@@ -405,7 +413,7 @@ def yarotsky_square_network(m: int) -> nn.Sequential:
     >>> hidden_widths(net), net(torch.tensor([[0.5]], dtype=torch.float64)).item()
     ((3, 3), 0.25)
     """
-    m = check_int("m", m, minimum=1)
+    m = check_int("m", m, minimum=1, maximum=_MAX_COMPOSITIONS)
     return _sequential(_tent_series_layers(1.0, [-(4.0**-s) for s in range(1, m + 1)]))
 
 
@@ -415,7 +423,7 @@ def product_network(m: int) -> nn.Sequential:
     Parameters
     ----------
     m : int
-        Terms of each square (hidden layers), ``>= 1``.
+        Terms of each square (hidden layers), ``1 <= m <= 64``.
 
     Returns
     -------
@@ -432,7 +440,7 @@ def product_network(m: int) -> nn.Sequential:
     >>> hidden_widths(net), net(torch.tensor([[0.5, 0.75]], dtype=torch.float64)).item()
     ((9, 9, 9), 0.375)
     """
-    m = check_int("m", m, minimum=1)
+    m = check_int("m", m, minimum=1, maximum=_MAX_COMPOSITIONS)
     square = _tent_series_layers(1.0, [-(4.0**-s) for s in range(1, m + 1)])
     inputs = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])  # (x+y)/2, x, y
     outputs = np.array([2.0, -0.5, -0.5])
@@ -454,7 +462,7 @@ def takagi_network(n: int) -> nn.Sequential:
     Parameters
     ----------
     n : int
-        Number of terms (hidden layers), ``>= 1``.
+        Number of terms (hidden layers), ``1 <= n <= 64``, as in :func:`takagi`.
 
     Returns
     -------
@@ -471,7 +479,7 @@ def takagi_network(n: int) -> nn.Sequential:
     >>> hidden_widths(net), net(torch.tensor([[0.25]], dtype=torch.float64)).item()  # 0.5/2 + 1/4
     ((3, 3), 0.5)
     """
-    n = check_int("n", n, minimum=1)
+    n = check_int("n", n, minimum=1, maximum=_MAX_COMPOSITIONS)
     return _sequential(_tent_series_layers(0.0, [2.0**-k for k in range(1, n + 1)]))
 
 
@@ -673,7 +681,11 @@ def telgarsky_bound(units: int, layers: int) -> float:
     """
     m = check_int("units", units, minimum=1)
     l = check_int("layers", layers, minimum=1)  # noqa: E741 -- the papers' notation
-    return (2.0 * m / l) ** l
+    try:
+        return (2.0 * m / l) ** l
+    except OverflowError:
+        raise ValueError(f"units = {m} and layers = {l} give (2m/l)^l = 10^{l * math.log10(2.0 * m / l):.6g}, which "
+                         "overflows float64") from None
 
 
 def sawtooth_l2_floor(width: int, k: int) -> float:
@@ -701,6 +713,10 @@ def sawtooth_l2_floor(width: int, k: int) -> float:
     """
     width = check_int("width", width, minimum=0)
     k = check_int("k", k, minimum=1)
+    if k - 1 >= width.bit_length() + 54:
+        # width / 2^(k-1) <= 2^-54: the correctly rounded (2^(k-1) - width) / 2^(k-1) is exactly 1.0, so the
+        # result is sqrt(1/12) without forming 2^(k-1) (which for huge k would take forever)
+        return math.sqrt(1.0 / 12.0)
     teeth = 2 ** (k - 1)
     return math.sqrt(max(0, teeth - width) / teeth / 12.0)
 
@@ -710,7 +726,7 @@ def sawtooth_l2_floor(width: int, k: int) -> float:
 # ----------------------------------------------------------------------------------------------------
 
 
-def depth_summary(depth: int) -> dict[str, object]:
+def summary(depth: int) -> dict[str, object]:
     """Everything the depth explorer draws for ``depth = k``: ``g^{∘k}``, ``f_k`` vs ``x^2``, ``S_k`` vs ``T``.
 
     The grid has spacing ``2^{-(k+3)}`` (at least 2049 points), so it holds every breakpoint and every
@@ -731,7 +747,7 @@ def depth_summary(depth: int) -> dict[str, object]:
 
     Examples
     --------
-    >>> s = depth_summary(3)
+    >>> s = summary(3)
     >>> s["pieces"], s["units"], s["square_error"] == s["square_bound"] == 2.0**-8
     (8, {'sawtooth': 6, 'square': 9, 'takagi': 9}, True)
     """

@@ -13,7 +13,7 @@ so that ``Var h* = Var sigma1(z) = 1 + 1 = 2`` exactly, and ``sigma2 = tanh(slop
 orthonormal Hermite polynomials of the paper's theory (its appendix C.3.4); the authors' simulation code
 scales ``He_j`` by ``1/j!`` instead (``Var sigma1 = 1/2 + 1/6 = 2/3``).
 
-* :func:`hierarchical_target` draws one such target (a :class:`HierarchicalTarget`).
+* :func:`target` draws one such target (a :class:`HierarchicalTarget`).
 * :func:`subspace_overlap` -- the fraction of a weight matrix's squared Frobenius norm inside a subspace
   (1 inside, ``k/d`` on average for random weights).
 * :func:`spectral_first_layer` -- the first layer's estimate of ``span(W*)``: the top eigenvectors of
@@ -39,13 +39,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_generator, check_array, check_int, check_points, check_positive, check_real
+from ._checks import (
+    as_generator,
+    check_allocation,
+    check_array,
+    check_int,
+    check_points,
+    check_positive,
+    check_real,
+    check_size,
+)
 from .networks import DeepNet
 from .training import _lr_factor, _Optimizer, evaluate, train
 
 __all__ = [
     "HierarchicalTarget",
-    "hierarchical_target",
+    "target",
     "subspace_overlap",
     "spectral_first_layer",
     "LayerwiseNet",
@@ -80,7 +89,7 @@ class HierarchicalTarget:
 
     Examples
     --------
-    >>> t = hierarchical_target(16, 4, seed=0)
+    >>> t = target(16, 4, seed=0)
     >>> t.d, t.k, round(t.eps, 3)
     (16, 4, 0.5)
     """
@@ -120,7 +129,7 @@ class HierarchicalTarget:
         return x.astype(np.float32), self(x).astype(np.float32)
 
 
-def hierarchical_target(d: int, k: int, *, slope: float = 3.0, seed: int | np.random.Generator = 0) -> HierarchicalTarget:
+def target(d: int, k: int, *, slope: float = 3.0, seed: int | np.random.Generator = 0) -> HierarchicalTarget:
     """Draw a hierarchical Gaussian target: ``W*`` with orthonormal rows and random signs ``a_i``.
 
     Parameters
@@ -145,15 +154,16 @@ def hierarchical_target(d: int, k: int, *, slope: float = 3.0, seed: int | np.ra
 
     Examples
     --------
-    >>> t = hierarchical_target(32, 4, seed=1)
+    >>> t = target(32, 4, seed=1)
     >>> bool(np.allclose(t.weights @ t.weights.T, np.eye(4)))
     True
     >>> x, y = t.sample(5, seed=0)
     >>> x.shape, y.shape
     ((5, 32), (5,))
     """
-    d = check_int("d", d, minimum=2)
+    d = check_size("d", d, minimum=2)
     k = check_int("k", k, minimum=1)
+    check_allocation("d and k", d, k)
     if k >= d:
         raise ValueError(f"k must be < d = {d}, got {k}")
     slope = check_positive("slope", slope)
@@ -268,7 +278,7 @@ def spectral_first_layer(x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
 
     Examples
     --------
-    >>> t = hierarchical_target(16, 2, seed=0)
+    >>> t = target(16, 2, seed=0)
     >>> x, y = t.sample(4000, seed=1)
     >>> w1 = spectral_first_layer(x, y, 2)
     >>> w1.shape, subspace_overlap(w1, t.weights) > 0.9
@@ -405,7 +415,7 @@ class LayerwiseNet(nn.Module):
         super().__init__()
         w1 = _as_matrix("w1", w1)
         x = check_points("x", x, w1.shape[1])
-        width = check_int("width", width, minimum=1)
+        width = check_size("width", width)
         gen = torch.Generator().manual_seed(int(as_generator(seed).integers(2**62)))
         self.w1 = nn.Parameter(torch.tensor(w1, dtype=torch.float32))  # (k, d)
         self._index = _monomial_index(w1.shape[0])
@@ -485,7 +495,7 @@ def fit_layerwise(
 
     Examples
     --------
-    >>> t = hierarchical_target(8, 2, seed=0)
+    >>> t = target(8, 2, seed=0)
     >>> x, y = t.sample(1000, seed=1)
     >>> net, errors = fit_layerwise(x, y, 2, head_steps=50, joint_steps=50)
     >>> sorted(errors), errors["joint"][0] < 0.5 * float(np.var(y))
@@ -513,7 +523,7 @@ def fit_layerwise(
 
 
 def _check_stages(head_steps: int, joint_steps: int, lr: float) -> tuple[int, int, float]:
-    return (check_int("head_steps", head_steps, minimum=1), check_int("joint_steps", joint_steps, minimum=0),
+    return (check_size("head_steps", head_steps), check_size("joint_steps", joint_steps, minimum=0),
             check_positive("lr", lr))
 
 
@@ -577,7 +587,7 @@ def fit_layerwise_side_by_side(
 
     Examples
     --------
-    >>> t = hierarchical_target(8, 2, seed=0)
+    >>> t = target(8, 2, seed=0)
     >>> fits = fit_layerwise_side_by_side([t.sample(500, seed=1), t.sample(1000, seed=2)], 2, seeds=[0, 1],
     ...                                   head_steps=50, joint_steps=50)
     >>> len(fits), sorted(fits[1][1])
@@ -701,8 +711,9 @@ class ProjectedMLP(nn.Module):
     def __init__(self, w1: np.ndarray, width: int = 64, depth: int = 1, *, seed: int | np.random.Generator = 0) -> None:
         super().__init__()
         w1 = _as_matrix("w1", w1)
-        width = check_int("width", width, minimum=1)
-        depth = check_int("depth", depth, minimum=1)
+        width = check_size("width", width)
+        depth = check_size("depth", depth)
+        check_allocation("width and depth", width, width, depth)
         self.w1 = nn.Parameter(torch.tensor(w1, dtype=torch.float32))  # (k, d)
         self.head = DeepNet(w1.shape[0], width, depth, seed=seed)  # k -> width -> ... -> 1
 
@@ -837,7 +848,7 @@ def train_side_by_side(
 
     Examples
     --------
-    >>> t = hierarchical_target(8, 2, seed=0)
+    >>> t = target(8, 2, seed=0)
     >>> data = [t.sample(256, seed=s) for s in (1, 2)]
     >>> nets = [DeepNet(8, 16, 2, seed=s) for s in (1, 2)]
     >>> losses = train_side_by_side(nets, data, steps=200, batch_size=64)

@@ -14,7 +14,7 @@ columns of ``Q`` (shape ``(d, T)``). A memory is a matrix ``A`` (shape ``(m, d)`
 * Attention as a soft look-up: :func:`lookup_weights` (softmax of ``beta q . x_j`` over the keys),
   :func:`soft_lookup`, :func:`hard_lookup`, and :func:`expected_leak`, the mean weight a stored key's
   query leaks to the other keys.
-* :func:`memory_summary` is the compute function of the notebook's explorer.
+* :func:`summary` is the compute function of the notebook's explorer.
 
 References
 ----------
@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 from scipy import linalg, special
 
-from ._checks import as_generator, check_int, check_positive, check_real, check_real_array
+from ._checks import as_generator, check_allocation, check_int, check_positive, check_real, check_real_array, check_size
 
 __all__ = [
     "unit_keys",
@@ -47,7 +47,7 @@ __all__ = [
     "soft_lookup",
     "hard_lookup",
     "expected_leak",
-    "memory_summary",
+    "summary",
 ]
 
 
@@ -99,8 +99,9 @@ def unit_keys(d: int, n_pairs: int, seed: int | np.random.Generator = 0) -> np.n
     >>> x.shape, bool(np.allclose(np.linalg.norm(x, axis=0), 1.0))
     ((8, 5), True)
     """
-    d = check_int("d", d, minimum=1)
-    n = check_int("n_pairs", n_pairs, minimum=1)
+    d = check_size("d", d)
+    n = check_size("n_pairs", n_pairs)
+    check_allocation("d and n_pairs", d, n)
     g = as_generator(seed).standard_normal((d, n))  # (d, P); a normalised Gaussian is uniform on the sphere
     return g / np.linalg.norm(g, axis=0)
 
@@ -138,8 +139,9 @@ def correlated_keys(d: int, n_pairs: int, rho: float, seed: int | np.random.Gene
     >>> round(float(gram[np.triu_indices(300, 1)].mean()), 1), round(float(np.diag(gram).mean()), 1)
     (0.5, 1.0)
     """
-    d = check_int("d", d, minimum=1)
-    n = check_int("n_pairs", n_pairs, minimum=1)
+    d = check_size("d", d)
+    n = check_size("n_pairs", n_pairs)
+    check_allocation("d and n_pairs", d, n)
     rho = check_real("rho", rho)
     if not 0.0 <= rho < 1.0:
         raise ValueError(f"rho must be in [0, 1), got {rho}")
@@ -515,7 +517,7 @@ def expected_leak(n_pairs: int, d: int, beta: float) -> float:
 # --- the explorer's compute -----------------------------------------------------------------------
 
 
-def memory_summary(
+def summary(
     n_pairs: int, d: int, rho: float, beta: float = 20.0, m: int = 32, seed: int | np.random.Generator = 0
 ) -> dict[str, object]:
     """Store ``n_pairs`` pairs with :func:`correlated_keys` and measure three memories' recall errors.
@@ -549,7 +551,7 @@ def memory_summary(
 
     Examples
     --------
-    >>> s = memory_summary(16, 64, 0.0)
+    >>> s = summary(16, 64, 0.0)
     >>> s["errors"]["pseudo-inverse"] < 1e-20, abs(s["errors"]["correlation"] - s["predicted"]["correlation"]) < 0.15
     (True, True)
     """

@@ -29,7 +29,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_torch_generator, check_int, check_open_interval, check_positive, check_power_of_two
+from ._checks import (
+    MAX_MODULES,
+    MAX_SIZE,
+    as_torch_generator,
+    check_allocation,
+    check_int,
+    check_open_interval,
+    check_positive,
+    check_power_of_two,
+    check_size,
+)
 
 __all__ = [
     "ShallowNet",
@@ -64,13 +74,14 @@ class DeepNet(nn.Module):
     Parameters
     ----------
     n_inputs : int
-        Input dimension, >= 1.
+        Input dimension, in ``1..2**24``.
     width : int
-        Units per hidden layer, >= 1.
+        Units per hidden layer, in ``1..2**24``.
     depth : int
-        Number of hidden layers, >= 1 (``depth=1`` is a shallow network).
+        Number of hidden layers, in ``1..2**14`` (``depth=1`` is a shallow network; each layer is a module of its
+        own, built in about a millisecond).
     n_outputs : int
-        Output dimension, >= 1.
+        Output dimension, in ``1..2**24``; the parameters (see Notes) are at most ``2**28`` in all.
     activation : {"relu", "softplus", "tanh"}
         Nonlinearity of the hidden units.
     seed : int or numpy.random.Generator
@@ -107,11 +118,13 @@ class DeepNet(nn.Module):
         seed: int | np.random.Generator = 0,
     ) -> None:
         super().__init__()
-        self.n_inputs = check_int("n_inputs", n_inputs, minimum=1)
-        self.width = check_int("width", width, minimum=1)
-        self.depth = check_int("depth", depth, minimum=1)
-        self.n_outputs = check_int("n_outputs", n_outputs, minimum=1)
+        self.n_inputs = check_size("n_inputs", n_inputs)
+        self.width = check_size("width", width)
+        self.depth = check_int("depth", depth, minimum=1, maximum=MAX_MODULES)
+        self.n_outputs = check_size("n_outputs", n_outputs)
         self.activation = _check_activation(activation)
+        total = parameter_count("deep", self.n_inputs, self.width, depth=self.depth, n_outputs=self.n_outputs)
+        check_allocation("n_inputs, width, depth and n_outputs", total)  # all the parameters
         g = as_torch_generator(seed)
         sizes = [self.n_inputs] + [self.width] * self.depth + [self.n_outputs]
         self.layers = nn.ModuleList()
@@ -174,11 +187,12 @@ class BinaryTreeNet(nn.Module):
     Parameters
     ----------
     n_inputs : int
-        A power of 2, >= 2.
+        A power of 2, ``2 <= n_inputs <= 2**24``.
     node_width : int
-        Hidden units per layer of each node, >= 1.
+        Hidden units per layer of each node, in ``1..2**24``; the parameters (see Notes) are at most ``2**28``.
     node_depth : int
-        Hidden layers per node, >= 1.
+        Hidden layers per node, >= 1; the ``2 (node_depth + 1)`` parameter tensors of each of the ``log2 n_inputs``
+        levels are at most ``2**14`` in all (each is built on its own).
     activation : {"relu", "softplus", "tanh"}
         Nonlinearity of the hidden units (node outputs are linear).
     seed : int or numpy.random.Generator
@@ -215,9 +229,16 @@ class BinaryTreeNet(nn.Module):
     ) -> None:
         super().__init__()
         self.n_inputs = check_power_of_two("n_inputs", n_inputs)
-        self.node_width = check_int("node_width", node_width, minimum=1)
+        check_size("n_inputs", self.n_inputs)
+        self.node_width = check_size("node_width", node_width)
         self.node_depth = check_int("node_depth", node_depth, minimum=1)
+        levels = self.n_inputs.bit_length() - 1
+        if 2 * (self.node_depth + 1) * levels > MAX_MODULES:
+            raise ValueError(f"node_depth = {self.node_depth} with n_inputs = {self.n_inputs} ({levels} levels) asks for "
+                             f"{2 * (self.node_depth + 1) * levels} parameter tensors; at most {MAX_MODULES} are built")
         self.activation = _check_activation(activation)
+        total = parameter_count("tree", self.n_inputs, self.node_width, node_depth=self.node_depth)
+        check_allocation("n_inputs, node_width and node_depth", total)  # all the parameters
         g = as_torch_generator(seed)
         q = self.node_width
         self.levels = nn.ModuleList()
@@ -432,7 +453,7 @@ def mp_counts(
     Parameters
     ----------
     n_inputs : int
-        Number of inputs ``n`` (source nodes), >= 2.
+        Number of inputs ``n`` (source nodes), ``2 <= n <= 2**24`` (the default graph has ``n - 1`` nodes).
     smoothness : float
         The constituents' smoothness ``m`` (used for every node unless ``node_smoothness`` is given), > 0.
     eps : float
@@ -459,7 +480,7 @@ def mp_counts(
     >>> mp_counts(4, 2, 0.01, node_dims=[3, 2], node_smoothness=[3, 1]).deep  # 0.01^(-1) + 0.01^(-2)
     10100.0
     """
-    n = check_int("n_inputs", n_inputs, minimum=2)
+    n = check_size("n_inputs", n_inputs, minimum=2)
     m = check_positive("smoothness", smoothness)
     eps = check_open_interval("eps", eps, 0.0, 1.0)
     dims = [2] * (n - 1) if node_dims is None else [check_int("node_dims[i]", d, minimum=1) for d in node_dims]
@@ -494,13 +515,13 @@ def mp_summary(n_inputs: int, smoothness: float, eps: float, n_max: int = 64) ->
     Parameters
     ----------
     n_inputs : int
-        Number of inputs, >= 2.
+        Number of inputs, ``2 <= n <= 2**24``.
     smoothness : float
         Smoothness ``m`` of the constituents, > 0.
     eps : float
         Accuracy, in (0, 1).
     n_max : int
-        Last dimension of the curves (at least ``n_inputs``).
+        Last dimension of the curves (at least ``n_inputs``), at most ``2**24``.
 
     Returns
     -------
@@ -515,7 +536,7 @@ def mp_summary(n_inputs: int, smoothness: float, eps: float, n_max: int = 64) ->
     (4.0, 63, 1.0)
     """
     counts = mp_counts(n_inputs, smoothness, eps)
-    n_max = check_int("n_max", n_max, minimum=2)
+    n_max = check_int("n_max", n_max, minimum=2, maximum=MAX_SIZE)
     dims = np.arange(2, max(int(n_inputs), n_max) + 1)
     log_inv_eps = -math.log10(eps)
     return {

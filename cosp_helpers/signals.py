@@ -20,7 +20,7 @@ import math
 import numpy as np
 from scipy.special import erf
 
-from ._checks import as_generator, check_int, check_positive
+from ._checks import as_generator, check_allocation, check_int, check_positive, check_size
 
 __all__ = ["nlgp_covariance", "nlgp_dataset", "nlgp_samples", "periodic_covariance", "symmetric_sqrt"]
 
@@ -61,7 +61,8 @@ def periodic_covariance(d: int, xi: float) -> np.ndarray:
     >>> bool(C[0, 1] == C[0, 5] == C[3, 4])  # the ring: pixel 5 is a neighbour of pixel 0
     True
     """
-    d = check_int("d", d, minimum=2)
+    d = check_size("d", d, minimum=2)
+    check_allocation("d", d, d)
     xi = check_positive("xi", xi)
     i = np.arange(d)
     gap = np.abs(i[:, None] - i[None, :])
@@ -192,7 +193,8 @@ def nlgp_samples(
     >>> round(float(x.var()), 1)
     1.0
     """
-    n = check_int("n", n, minimum=1)
+    n = check_size("n", n)
+    check_allocation("n and d", n, check_size("d", d, minimum=2))
     if not isinstance(gaussian, (bool, np.bool_)):
         raise TypeError(f"gaussian must be True or False, got {gaussian!r}")
     rng = as_generator(seed)
@@ -243,7 +245,8 @@ def nlgp_dataset(
     >>> x.shape, x.dtype.name, int(y.sum())
     ((10, 8), 'float32', 5)
     """
-    n = check_int("n", n, minimum=2)
+    n = check_size("n", n, minimum=2)
+    check_allocation("n and d", n, check_size("d", d, minimum=2))
     if n % 2:
         raise ValueError(f"n must be even (half of each class), got {n}")
     if not isinstance(xis, (tuple, list)) or len(xis) != 2:

@@ -13,7 +13,7 @@ total variation of ``f'``, i.e. ``int |f''|`` (Savarese et al. 2019; Parhi & Now
 
 * :class:`SplineNet` -- the network above as a torch module (the linear term ``a x + c`` is a free,
   unregularized skip connection, as in Parhi & Nowak), with :meth:`SplineNet.weight_decay`.
-* :class:`UnitWeights`, :func:`unit_weights`, :func:`spline_values` -- its weights as numpy arrays,
+* :class:`UnitWeights`, :func:`unit_weights`, :func:`values` -- its weights as numpy arrays,
   evaluated without torch.
 * :func:`weight_decay_cost`, :func:`path_norm`, :func:`balance` -- the rescaling inequality
   ``1/2 (v^2 + ||w||^2) >= |v| ||w||`` and the rescaling that attains it (any input dimension).
@@ -35,14 +35,14 @@ from matplotlib.axes import Axes
 from scipy import optimize
 from torch import nn
 
-from ._checks import as_torch_generator, check_int, check_real, check_real_array
+from ._checks import as_torch_generator, check_int, check_real, check_real_array, check_size
 from .plotting import get_ax
 
 __all__ = [
     "SplineNet",
     "UnitWeights",
     "unit_weights",
-    "spline_values",
+    "values",
     "weight_decay_cost",
     "path_norm",
     "balance",
@@ -99,7 +99,7 @@ class SplineNet(nn.Module):
 
     def __init__(self, width: int, *, linear_term: bool = True, seed: int | np.random.Generator = 0) -> None:
         super().__init__()
-        self.width = check_int("width", width, minimum=1)
+        self.width = check_size("width", width)
         if not isinstance(linear_term, (bool, np.bool_)):
             raise TypeError(f"linear_term must be True or False, got {linear_term!r}")
         g = as_torch_generator(seed)
@@ -146,7 +146,7 @@ class UnitWeights(NamedTuple):
     Examples
     --------
     >>> u = UnitWeights(np.array([1.0]), np.array([-0.5]), np.array([2.0]), 0.0, 1.0)
-    >>> spline_values(u, np.array([0.0, 1.0]))
+    >>> values(u, np.array([0.0, 1.0]))
     array([1., 2.])
     """
 
@@ -214,7 +214,7 @@ def unit_weights(net: nn.Module) -> UnitWeights:
     )
 
 
-def spline_values(weights: UnitWeights, x: np.ndarray) -> np.ndarray:
+def values(weights: UnitWeights, x: np.ndarray) -> np.ndarray:
     """Evaluate ``f(x) = sum_k v_k relu(w_k x + b_k) + a x + c`` in float64.
 
     Parameters
@@ -231,7 +231,7 @@ def spline_values(weights: UnitWeights, x: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> u = UnitWeights(np.array([1.0, -1.0]), np.zeros(2), np.array([1.0, 1.0]), 0.0, 0.0)
-    >>> spline_values(u, np.array([-2.0, 0.5]))  # |x|
+    >>> values(u, np.array([-2.0, 0.5]))  # |x|
     array([2. , 0.5])
     """
     u = _check_units(weights)
@@ -561,7 +561,7 @@ def min_tv_interpolant(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> tuple[
     --------
     >>> x = np.array([0.0, 1.0, 2.0]); y = np.array([0.0, 1.0, 0.0])
     >>> u, tv = min_tv_interpolant(x, y, np.linspace(0, 2, 5))
-    >>> round(tv, 9), u.w.size, np.allclose(spline_values(u, x), y)
+    >>> round(tv, 9), u.w.size, np.allclose(values(u, x), y)
     (2.0, 1, True)
     """
     x, y = _check_data(x, y)
@@ -678,7 +678,7 @@ def tv_regression(x: np.ndarray, y: np.ndarray, strength: float, *, tol: float =
         u = _polish(pa, py, u, strength, n)
     coef = np.linalg.lstsq(line, y - phi @ u, rcond=None)[0]  # the best line for these jumps
     weights = UnitWeights(np.ones(m), -centres, u, float(coef[0]), float(coef[1]))
-    fitted = spline_values(weights, x)
+    fitted = values(weights, x)
     tv = float(np.sum(np.abs(u)))
     mse = float(np.mean((fitted - y) ** 2))
     return TVFit(weights, fitted, tv, mse, mse + strength * tv)
@@ -758,8 +758,8 @@ def plot_spline(
     inside = (k.locations >= low) & (k.locations <= high)
     grid = np.union1d(np.linspace(low, high, 401), k.locations[inside])  # exact corners
     text = None if label is None else f"{label}: {int(inside.sum())} knots in view"
-    ax.plot(grid, spline_values(weights, grid), color=color, lw=2.5, label=text)
-    ax.plot(k.locations[inside], spline_values(weights, k.locations[inside]), "o", ms=9, mfc="white", mec=color, mew=2)
+    ax.plot(grid, values(weights, grid), color=color, lw=2.5, label=text)
+    ax.plot(k.locations[inside], values(weights, k.locations[inside]), "o", ms=9, mfc="white", mec=color, mew=2)
     if x is not None and y is not None:
         ax.plot(x, y, "o", color="k", ms=7, zorder=5)
     ax.set(xlabel="x", ylabel="f(x)")

@@ -35,7 +35,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ._checks import check_array, check_int, check_open_interval, check_positive
+from ._checks import check_array, check_exact_power, check_int, check_open_interval, check_positive
 from .rates import fit_loglog_slope
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
     "HolderEstimate",
     "holder_exponent",
     "SuperpositionConstants",
-    "superposition_constants",
+    "constants",
     "inner_sums",
     "bad_shift_count",
     "image_separation",
@@ -81,13 +81,27 @@ def _check_size(name: str, size: int, limit: int) -> None:
         raise ValueError(f"{name} would need {size:,} points; at most {limit:,} are allowed: lower k or gamma")
 
 
+def _check_power_size(name: str, gamma: int, k: int, limit: int) -> None:
+    """:func:`_check_size` for a grid of ``gamma**k + 1`` points, without forming ``gamma**k`` when it is huge."""
+    if k * math.log10(gamma) > math.log10(limit) + 1:
+        raise ValueError(f"{name} would need {gamma}**{k} + 1 points (about 10^{k * math.log10(gamma):.4g}); "
+                         f"at most {limit:,} are allowed: lower k or gamma")
+    _check_size(name, gamma**k + 1, limit)
+
+
+# The indices j of the depth-k grid points j * gamma**-k are recovered from float64 points: exactly only while
+# gamma**k <= 2**53 (and bad_shift_count's integer arithmetic, in int64, then stays below 2**63).
+_MAX_GRID_INDEX = 2**53
+
+
 def koppen_beta(k: int, n: int = 2) -> int:
     """The exponent ``beta(k) = (n**k - 1) / (n - 1) = 1 + n + ... + n**(k-1)`` of Köppen's increments.
 
     Parameters
     ----------
     k : int
-        Level, ``k >= 1``.
+        Level, ``k >= 1``; ``n**k`` may have at most ``2**24`` bits (``k log2 n <= 2**24``): larger exact
+        integers take too long to build (and ``gamma**-beta(k)`` underflows float64 from ``k = 10`` on).
     n : int
         Number of variables, ``n >= 2``.
 
@@ -108,6 +122,7 @@ def koppen_beta(k: int, n: int = 2) -> int:
     """
     k = check_int("k", k, minimum=1)
     n = _check_n(n)
+    check_exact_power(f"k = {k} and n = {n}", n, k, "n**k")
     return (n**k - 1) // (n - 1)
 
 
@@ -117,7 +132,7 @@ def gamma_adic_grid(k: int, gamma: int) -> np.ndarray:
     Parameters
     ----------
     k : int
-        Depth, ``k >= 1``.
+        Depth, ``k >= 1``, with ``gamma**k + 1 <= 10**7`` points.
     gamma : int
         Base, ``gamma >= 2``.
 
@@ -132,7 +147,7 @@ def gamma_adic_grid(k: int, gamma: int) -> np.ndarray:
     """
     k = check_int("k", k, minimum=1)
     gamma = check_int("gamma", gamma, minimum=2)
-    _check_size("the grid", gamma**k + 1, _MAX_FLOAT_GRID)
+    _check_power_size("the grid", gamma, k, _MAX_FLOAT_GRID)
     return np.arange(gamma**k + 1) / gamma**k
 
 
@@ -144,7 +159,7 @@ def gamma_adic_digits(j: int | Sequence[int] | np.ndarray, k: int, gamma: int) -
     j : int or array_like of int
         Indices ``0 <= j < gamma**k``.
     k : int
-        Depth, ``k >= 1``.
+        Depth, ``k >= 1``, with ``gamma**(k - 1) < 2**63``: the digits are computed in int64.
     gamma : int
         Base, ``gamma >= 2``.
 
@@ -161,6 +176,10 @@ def gamma_adic_digits(j: int | Sequence[int] | np.ndarray, k: int, gamma: int) -
     """
     k = check_int("k", k, minimum=1)
     gamma = check_int("gamma", gamma, minimum=2)
+    # the place values gamma**(k-1) .. 1 are int64: beyond 2**63 they would wrap around silently
+    if (k - 1) * math.log2(gamma) > 64 or gamma ** (k - 1) >= 2**63:  # the logarithm first: no huge power
+        raise ValueError(f"k = {k} with gamma = {gamma}: the place value gamma**(k - 1) must be < 2**63 (the digits are "
+                         f"computed in int64), got about 2^{(k - 1) * math.log2(gamma):.4g}")
     arr = np.asarray(j)
     if not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"j must hold integers, got dtype {arr.dtype}")
@@ -215,7 +234,7 @@ def koppen_psi(k: int, gamma: int, n: int = 2, exact: bool = False) -> np.ndarra
     if not isinstance(exact, bool):
         raise TypeError(f"exact must be a bool, got {type(exact).__name__} {exact!r}")
     limit = _MAX_EXACT_GRID if exact else _MAX_FLOAT_GRID
-    _check_size("koppen_psi(exact=True)" if exact else "koppen_psi", gamma**k + 1, limit)
+    _check_power_size("koppen_psi(exact=True)" if exact else "koppen_psi", gamma, k, limit)
     if exact:
         values = np.array([Fraction(i, gamma) for i in range(gamma + 1)], dtype=object)
     else:
@@ -325,7 +344,7 @@ def holder_exponent(k_max: int, gamma: int, n: int = 2) -> HolderEstimate:
     k_max = check_int("k_max", k_max, minimum=3)
     n = _check_n(n)
     gamma = _check_gamma(gamma, n)
-    _check_size("holder_exponent", gamma**k_max + 1, _MAX_FLOAT_GRID)
+    _check_power_size("holder_exponent", gamma, k_max, _MAX_FLOAT_GRID)
     levels = np.arange(1, k_max + 1)
     # The big increments are far above round-off at every depth allowed here (M_k >= gamma**-1 2**-k).
     big = np.array([np.diff(koppen_psi(int(k), gamma, n)).max() for k in levels])
@@ -341,7 +360,7 @@ class SuperpositionConstants(NamedTuple):
 
     Examples
     --------
-    >>> c = superposition_constants(2, 6)
+    >>> c = constants(2, 6)
     >>> c.m, round(c.a, 6), round(c.domain_max, 6)
     (4, 0.033333, 0.866667)
     """
@@ -354,7 +373,7 @@ class SuperpositionConstants(NamedTuple):
     domain_max: float  # 1 - m a: x_p + q a < 1 for x_p < domain_max
 
 
-def superposition_constants(n: int, gamma: int) -> SuperpositionConstants:
+def constants(n: int, gamma: int) -> SuperpositionConstants:
     """The shift ``a``, the weights ``lambda_p`` and the domain bound ``1 - 2n a`` for ``n`` variables.
 
     Parameters
@@ -374,7 +393,7 @@ def superposition_constants(n: int, gamma: int) -> SuperpositionConstants:
 
     Examples
     --------
-    >>> lam = superposition_constants(2, 6).lambdas
+    >>> lam = constants(2, 6).lambdas
     >>> lam[0], round(float(lam[1]), 9)  # 1/6 + 1/6**3 + 1/6**7 + ...
     (np.float64(1.0), 0.171299869)
     """
@@ -455,8 +474,9 @@ def inner_sums(points: np.ndarray, k: int, gamma: int) -> np.ndarray:
     ((5, 2), 0.16666666666666666)
     """
     n = _points_n(points)
-    consts = superposition_constants(n, gamma)
+    consts = constants(n, gamma)
     k = check_int("k", k, minimum=1)
+    _check_power_size("inner_sums", gamma, k, _MAX_FLOAT_GRID)  # the grid of psi_k
     j = _grid_indices(points, k, consts)
     psi = koppen_psi(k, gamma, n)
     tail = _tail(k, gamma, n)
@@ -496,7 +516,8 @@ def bad_shift_count(points: np.ndarray, k: int, level: int, gamma: int) -> np.nd
     points : numpy.ndarray, shape (N, n)
         Points of the depth-``k`` grid in ``[0, 1 - 2n a)^n``.
     k : int
-        Depth of the points' grid.
+        Depth of the points' grid, ``k >= 1`` with ``gamma**k <= 2**53`` (so that float64 points give their
+        grid indices exactly).
     level : int
         Level of the cubes, ``1 <= level <= k``.
     gamma : int
@@ -518,8 +539,11 @@ def bad_shift_count(points: np.ndarray, k: int, level: int, gamma: int) -> np.nd
     [900, 13500, 18000]
     """
     n = _points_n(points)
-    consts = superposition_constants(n, gamma)
+    consts = constants(n, gamma)
     k = check_int("k", k, minimum=1)
+    if k * math.log2(gamma) > 54 or gamma**k > _MAX_GRID_INDEX:  # the logarithm first: no huge power
+        raise ValueError(f"k = {k} with gamma = {gamma}: gamma**k must be <= 2**53 so that float64 points give their "
+                         f"grid indices exactly, got about 2^{k * math.log2(gamma):.4g}")
     level = check_int("level", level, minimum=1, maximum=k)
     j = _grid_indices(points, k, consts)
     bad = np.zeros(len(j), dtype=int)
@@ -569,7 +593,7 @@ def image_separation(level: int, gamma: int, n: int = 2) -> float:
     gamma = _check_gamma(gamma, n)
     level = check_int("level", level, minimum=1, maximum=psi_float_depth(gamma, n) - 1)
     _check_size("image_separation", gamma ** (level * n), _MAX_FLOAT_GRID)
-    consts = superposition_constants(n, gamma)
+    consts = constants(n, gamma)
     psi = koppen_psi(level, gamma, n)
     cubes = np.stack(np.unravel_index(np.arange(gamma ** (level * n)), (gamma**level,) * n), axis=1)
     left = np.sort(_image_left_ends(cubes, psi, consts.lambdas))
@@ -638,7 +662,8 @@ def sprecher_outer(
     f : callable
         ``f(x)`` with ``x`` of shape (N, n) in ``[0, 1)^n``, returning N finite values.
     depth : int
-        Depth of the evaluation grid, ``depth >= 1``; at most ``4 * 10**6`` points in all.
+        Depth of the evaluation grid, ``depth >= 1``; at most ``4 * 10**6`` points in all (so ``gamma**depth``
+        below about ``2 * 10**3`` for ``n = 2``).
     levels : sequence of int
         Cube level of each iteration, ``1 <= k_r <= depth`` and at most ``psi_float_depth(gamma, n) - 1``.
     gamma : int
@@ -673,8 +698,12 @@ def sprecher_outer(
     levels = tuple(check_int("levels[r]", k, minimum=1, maximum=finest) for k in levels)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be a bool, got {type(progress).__name__} {progress!r}")
-    consts = superposition_constants(n, gamma)
+    consts = constants(n, gamma)
     m = consts.m
+    # domain_max >= 2/3, so gamma**depth > 10**7 means more than 4 * 10**6 points per axis already
+    if depth * math.log10(gamma) > 7:
+        raise ValueError(f"sprecher_outer would need about (gamma**depth)**n = 10^{n * depth * math.log10(gamma):.4g} "
+                         f"points; at most {4 * 10**6:,} are allowed: lower depth or gamma")
     per_axis = math.ceil(consts.domain_max * gamma**depth)  # j with j gamma**-depth < 1 - 2n a
     _check_size("sprecher_outer", per_axis**n, 4 * 10**6)
     j = np.stack(np.unravel_index(np.arange(per_axis**n), (per_axis,) * n), axis=1)  # (N, n)
@@ -742,7 +771,8 @@ def entropy_bits(eps: float, n: int, r: float, count: int = 1) -> float:
     The value is ``count * eps**(-n/r)``. Kolmogorov & Tikhomirov: the eps-entropy (log2 of the smallest eps-net) of the unit ball of ``C^r`` on
     ``[0, 1]^n`` grows like ``eps**(-n/r)``; the constant is set to 1 here. Superpositions built from
     ``count`` constituent functions of ``k`` variables in ``C^s`` (``s >= 1``, so that errors propagate
-    linearly) have eps-entropy at most of order ``count * eps**(-k/s)``. Returns ``inf`` beyond ``1e300``.
+    linearly) have eps-entropy at most of order ``count * eps**(-k/s)``. Beyond ``1e300`` the float64 result would
+    overflow and a ``ValueError`` is raised; the log10 of the count is ``log10(count) - n/r log10(eps)``.
 
     Parameters
     ----------
@@ -775,7 +805,11 @@ def entropy_bits(eps: float, n: int, r: float, count: int = 1) -> float:
     r = check_positive("r", r)
     count = check_int("count", count, minimum=1)
     log10 = math.log10(count) - n / r * math.log10(eps)
-    return math.inf if log10 > 300 else float(round(10.0**log10, 9))
+    if log10 > 300:
+        raise ValueError(f"n = {n} with eps = {eps:g}, r = {r:g} and count = {count} gives count * eps**(-n/r) = "
+                         f"10^{log10:.6g} bits, which overflows float64 (values beyond 1e300 are refused); its log10 is "
+                         "log10(count) - n/r * log10(eps)")
+    return float(round(10.0**log10, 9))
 
 
 def vitushkin_crossover(n: int, r: float, k: int, s: float, count: int = 1) -> float:

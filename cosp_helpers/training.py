@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import as_generator, as_torch_generator, check_int, check_positive, check_real
+from ._checks import MAX_SIZE, as_generator, as_torch_generator, check_int, check_positive, check_real, check_size
 from .runtime import resolve_device
 
 __all__ = ["TrainHistory", "train", "train_ensemble", "evaluate"]
@@ -302,7 +302,8 @@ def evaluate(
     Parameters
     ----------
     model : torch.nn.Module
-        Moved to ``device``; its train/eval mode is set to eval during the call and restored after.
+        Left where it is: when ``device`` is not the device of its parameters, a copy is evaluated there. Its
+        train/eval mode is set to eval during the call and restored after.
     x, y : numpy.ndarray or torch.Tensor
         Inputs and targets with the same first dimension (see :func:`train` for dtypes).
     loss : {"mse", "cross_entropy"} or callable
@@ -310,7 +311,8 @@ def evaluate(
     batch_size : int, optional
         Evaluate in chunks of this size (to bound memory); None = all at once.
     device : str or torch.device, optional
-        Defaults to :func:`cosp_helpers.runtime.get_device`.
+        Where to evaluate; defaults to the device of the model's parameters (:func:`cosp_helpers.runtime.get_device`
+        for a model without parameters).
 
     Returns
     -------
@@ -328,10 +330,12 @@ def evaluate(
     loss_fn = _check_loss(loss)
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, minimum=1)
-    device = resolve_device(device)
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    model.to(device)
+    home = next((p.device for p in model.parameters()), None)
+    device = resolve_device(device) if device is not None or home is None else home
+    if home is not None and home.type != device.type:
+        model = copy.deepcopy(model).to(device)  # the caller's model stays where it is
     x_t, y_t = _prepare(model, x, y, loss, device, "eval")
     was_training = model.training
     model.eval()
@@ -387,7 +391,7 @@ def train(
         Learning rate, > 0.
     steps, epochs : int
         Give exactly one: the number of optimizer steps, or of passes over the data
-        (one pass = ``ceil(n / batch_size)`` steps; one step when full-batch).
+        (one pass = ``ceil(n / batch_size)`` steps; one step when full-batch). At most ``2**24`` steps in all.
     batch_size : int, optional
         None (default): full batch, no shuffling. Otherwise the data are reshuffled each epoch.
     weight_decay : float
@@ -466,9 +470,11 @@ def train(
     full_batch = batch_size is None or batch_size == n
     per_epoch = 1 if full_batch else math.ceil(n / batch_size)
     if steps is not None:
-        total = check_int("steps", steps, minimum=1)
+        total = check_size("steps", steps)
     else:
-        total = check_int("epochs", epochs, minimum=1) * per_epoch
+        total = check_size("epochs", epochs) * per_epoch
+        if total > MAX_SIZE:
+            raise ValueError(f"epochs = {epochs} of {per_epoch} steps each make {total} steps; at most {MAX_SIZE} are allowed")
     warmup = _check_warmup(warmup, total)
     every = eval_every if eval_every is not None else max(1, total // 50)
 
@@ -587,7 +593,7 @@ def train_ensemble(
         As in :func:`train` (``loss`` is ``"mse"`` or ``"cross_entropy"``; ``seed`` drives the
         mini-batch shuffling shared by all members).
     steps : int
-        Optimizer steps, >= 1.
+        Optimizer steps, in ``1..2**24``.
 
     Returns
     -------
@@ -618,7 +624,7 @@ def train_ensemble(
     lr, weight_decay, batch_size, eval_every, rng, device = _check_settings(
         optimizer, schedule, lr, weight_decay, batch_size, eval_every, x_test, y_test, seed, device, progress
     )
-    total = check_int("steps", steps, minimum=1)
+    total = check_size("steps", steps)
     warmup = _check_warmup(warmup, total)
 
     base = models[0]

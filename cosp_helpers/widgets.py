@@ -122,8 +122,7 @@ class Explorer(widgets.VBox):
     >>> ex = Explorer("square", lambda a: a * a, lambda r, ax: ax.plot([0, r]), {"a": int_slider("a", 3, 0, 9)})
     >>> ex.values(), ex.compute(**ex.values())
     ({'a': 3}, 9)
-    >>> ex.time_compute(repeats=3) < 0.1
-    True
+    >>> seconds = ex.time_compute(repeats=3)  # the median of 3 calls; benchmarks/widgets.py holds the budget
     """
 
     def __init__(

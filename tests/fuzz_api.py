@@ -45,7 +45,7 @@ CALL_TIMEOUT_S = 20
 INFINITY_ALLOWED: set[tuple[str, str]] = set()
 NOT_FUZZED = {"CheckFailed"}  # an exception class: it takes any message
 # a check that fails is the check helper's answer to a NaN or an infinite measurement: it names the claim
-EXPECTED_ERRORS = {"check": (cosp.CheckFailed,), "sanity": (cosp.CheckFailed,)}
+EXPECTED_ERRORS = {"claims.check": (cosp.CheckFailed,), "claims.sanity": (cosp.CheckFailed,)}
 
 
 @dataclass
@@ -98,18 +98,23 @@ def is_result_record(obj: object) -> bool:
 
 
 def public_callables() -> dict[str, object]:
-    """Every public function and class of cosp_helpers that computes something, by name (records left out)."""
-    return {
-        name: obj
-        for name in cosp.__all__
-        if callable(obj := getattr(cosp, name)) and name not in NOT_FUZZED and not is_result_record(obj)
-    }
+    """Every public function and class of every namespace that computes something, by qualified name
+    (``"depth.takagi"``; records left out; a core name is fuzzed once, under its namespace)."""
+    out = {}
+    for namespace in cosp.NAMESPACES:
+        module = getattr(cosp, namespace)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj) and name not in NOT_FUZZED and not is_result_record(obj):
+                out[f"{namespace}.{name}"] = obj
+    return out
 
 
 def record_baseline(name: str, obj: object) -> Baseline | None:
     """Run ``obj``'s docstring examples with ``obj`` wrapped; return its first call, or None if it makes none."""
     module = sys.modules[obj.__module__]
-    tests = doctest.DocTestFinder(recurse=False).find(obj, name, module=module, globs=dict(vars(module)))
+    short = name.rpartition(".")[2]  # the name the docstring's examples call it by
+    tests = doctest.DocTestFinder(recurse=False).find(obj, short, module=module, globs=dict(vars(module)))
     calls: list[Baseline] = []
 
     def wrapper(*args, **kwargs):
@@ -120,7 +125,7 @@ def record_baseline(name: str, obj: object) -> Baseline | None:
 
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in tests:
-        test.globs[name] = wrapper
+        test.globs[short] = wrapper
         with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             runner.run(test, out=lambda _: None)

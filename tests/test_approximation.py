@@ -231,9 +231,9 @@ def test_builders_reject_non_callable_targets(builder, f):
     "x, error, match",
     [
         ([[0.1, 0.2]], TypeError, "x must be a numpy array"),
-        (np.array([[0.1 + 0j, 0.2]]), TypeError, "x must have a real dtype"),
-        (np.array([[True, False]]), TypeError, "x must have a real dtype"),
-        (np.array([["a", "b"]]), TypeError, "x must have a real dtype"),
+        (np.array([[0.1 + 0j, 0.2]]), TypeError, r"x must hold real numbers \(have a real dtype\)"),
+        (np.array([[True, False]]), TypeError, r"x must hold real numbers \(have a real dtype\)"),
+        (np.array([["a", "b"]]), TypeError, r"x must hold real numbers \(have a real dtype\)"),
         (np.array([0.1, 0.2]), ValueError, r"x must have shape \(n, d\)"),
         (np.zeros((0, 2)), ValueError, r"x must have shape \(n, d\) with n >= 1"),
         (np.zeros((1, 2, 1)), ValueError, r"x must have shape \(n, d\)"),

@@ -15,7 +15,7 @@ import torch  # noqa: E402
 
 from cosp_helpers.attention import (  # noqa: E402
     TinyTransformer,
-    attention_sparsity,
+    sparsity,
     coherence,
     normalize_scores,
     plot_attention,
@@ -23,7 +23,7 @@ from cosp_helpers.attention import (  # noqa: E402
     sparsemax,
     thresholded_softmax,
 )
-from cosp_helpers.pointer import pointer_task  # noqa: E402
+from cosp_helpers.attention import pointer_task  # noqa: E402
 
 # --- sparsemax and the thresholded softmax -------------------------------------------------------------
 
@@ -111,22 +111,46 @@ def test_transformer_shapes_and_attention_rows(block, kind):
     assert np.allclose(maps.sum(-1), 1, atol=1e-6) and maps.min() >= 0
 
 
-def test_block_forms_match_their_formulas():
-    torch.manual_seed(0)  # test-local data; the models use their own seeds
-    h = torch.randn(3, 8, 16)
+def _torch_reference(blk):
+    """PyTorch's own pre-LN encoder layer and multi-head attention, holding the weights of one of our blocks."""
+    d_model, d_mlp = blk.out.in_features, blk.mlp[0].out_features
+    layer = torch.nn.TransformerEncoderLayer(d_model, blk.n_heads, dim_feedforward=d_mlp, dropout=0.0,
+                                             activation="relu", batch_first=True, norm_first=True)
+    with torch.no_grad():
+        layer.self_attn.in_proj_weight.copy_(blk.qkv.weight)  # rows: all heads' queries, then keys, then values
+        layer.self_attn.in_proj_bias.copy_(blk.qkv.bias)
+        layer.self_attn.out_proj.weight.copy_(blk.out.weight)
+        layer.self_attn.out_proj.bias.copy_(blk.out.bias)
+        for ours, theirs in ((blk.mlp[0], layer.linear1), (blk.mlp[2], layer.linear2),
+                             (blk.ln1, layer.norm1), (blk.ln2, layer.norm2)):
+            theirs.weight.copy_(ours.weight)
+            theirs.bias.copy_(ours.bias)
+    layer.eval()
+    return layer
+
+
+def test_block_forms_match_torch_reference_layers():
+    # oracle: torch.nn.TransformerEncoderLayer(norm_first=True) is the standard pre-LN block; its attention
+    # (torch.nn.MultiheadAttention) and its MLP give the other two forms
+    h = torch.randn(3, 8, 16, generator=torch.Generator().manual_seed(0))
     for form in ("standard", "parallel", "memo"):
         net = TinyTransformer((5,), seq_len=8, n_classes=5, d_model=16, n_heads=2, block=form, seed=1)
         blk = net.blocks[0]
-        y = blk(h)
-        if form == "standard":
-            x1 = h + blk.attend(blk.ln1(h))
-            expected = x1 + blk.mlp(blk.ln2(x1))
-        elif form == "parallel":
-            expected = h + blk.mlp(blk.ln1(h)) + blk.attend(blk.ln1(h))
-        else:
-            expected = h + blk.mlp(blk.ln2(h + blk.attend(blk.ln1(h))))
+        ref = _torch_reference(blk)
+        with torch.no_grad():
+            y = blk(h)
+            attn = lambda z: ref.self_attn(z, z, z, need_weights=False)[0]  # noqa: E731
+            mlp = lambda z: ref.linear2(torch.relu(ref.linear1(z)))  # noqa: E731
+            if form == "standard":
+                expected = ref(h)
+            elif form == "parallel":
+                expected = h + mlp(ref.norm1(h)) + attn(ref.norm1(h))
+            else:
+                expected = h + mlp(ref.norm2(h + attn(ref.norm1(h))))
+            _, weights = ref.self_attn(ref.norm1(h), ref.norm1(h), ref.norm1(h), average_attn_weights=False)
         assert y.shape == h.shape
-        assert torch.allclose(y, expected, atol=1e-6)
+        assert torch.allclose(y, expected, atol=1e-5), form  # float32, O(1) values: a few ulps times the depth of the sums
+        assert torch.allclose(blk.weights, weights, atol=1e-6), form  # the attention map kept is PyTorch's, per head
     # the three forms differ: same weights (same seed), different outputs
     outs = [TinyTransformer((5,), seq_len=8, n_classes=5, d_model=16, block=f, seed=1).blocks[0](h)
             for f in ("standard", "parallel", "memo")]
@@ -177,13 +201,13 @@ def test_transformer_rejects_bad_input_shape():
 
 def test_attention_sparsity_values_and_errors():
     one_hot = np.eye(4)
-    assert attention_sparsity(one_hot) == (0.0, 1.0)
-    ent, nnz = attention_sparsity(np.full((3, 5), 0.2))
+    assert sparsity(one_hot) == (0.0, 1.0)
+    ent, nnz = sparsity(np.full((3, 5), 0.2))
     assert math.isclose(ent, math.log(5)) and nnz == 5.0
     with pytest.raises(ValueError, match="sum to 1"):
-        attention_sparsity(np.ones((2, 3)))
+        sparsity(np.ones((2, 3)))
     with pytest.raises(ValueError, match="tol"):
-        attention_sparsity(one_hot, tol=-1)
+        sparsity(one_hot, tol=-1)
 
 
 # --- restricted isometry -------------------------------------------------------------------------------

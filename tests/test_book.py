@@ -134,8 +134,8 @@ def test_front_page_is_the_course_map(book: dict[str, float | str]) -> None:
 
     front = (HTML / "book" / "intro.html").read_text(encoding="utf-8")
     assert len(IMAGE.findall(front)) == 1, "the front page shows the course map"
-    for info in cosp.COURSE:
-        stem = cosp.notebook_filename(info).removesuffix(".ipynb")
+    for info in cosp.course.COURSE:
+        stem = cosp.course.notebook_filename(info).removesuffix(".ipynb")
         assert f'href="../notebooks/{stem}.html"' in front, f"the front page does not link to {stem}"
         assert info.title in front, info.title
     # the site's root redirects to the front page

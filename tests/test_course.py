@@ -13,12 +13,12 @@ import networkx as nx  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
+from cosp_helpers import course
 from cosp_helpers.course import (  # noqa: E402
     CONCEPTS,
     COURSE,
     NotebookInfo,
     available_notebooks,
-    course_graph,
     draw_course_map,
     notebook_filename,
     reading_path,
@@ -123,7 +123,7 @@ def test_available_notebooks_all(tmp_path):
 
 
 def test_course_graph_structure():
-    g = course_graph()
+    g = course.graph()
     assert isinstance(g, nx.DiGraph) and nx.is_directed_acyclic_graph(g)
     kinds = dict(g.nodes(data="kind"))
     assert sorted(n for n, k in kinds.items() if k == "notebook") == NUMBERS
@@ -145,7 +145,7 @@ def test_course_graph_structure():
 @pytest.mark.parametrize("available", [[0, 1, 4], (2,), {14, 0}, range(3), iter([5, 6]), []])
 def test_course_graph_available_flag(available):
     wanted = set(available) if not hasattr(available, "__next__") else {5, 6}
-    g = course_graph(available)
+    g = course.graph(available)
     flags = {n: g.nodes[n]["available"] for n in NUMBERS}
     assert flags == {n: n in wanted for n in NUMBERS}
 
@@ -153,7 +153,7 @@ def test_course_graph_available_flag(available):
 @pytest.mark.parametrize("available, unknown", [([15], r"\[15\]"), ([0, -1, 20], r"\[-1, 20\]"), (["1"], r"\['1'\]")])
 def test_course_graph_rejects_unknown_numbers(available, unknown):
     with pytest.raises(ValueError, match=rf"available must hold notebook numbers 0\.\.14, got unknown {unknown}"):
-        course_graph(available)
+        course.graph(available)
 
 
 # --- reading paths -----------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_draw_course_map_one_text_per_node():
     rc_before = {k: repr(v) for k, v in plt.rcParams.items()}
     ax = draw_course_map()
     assert isinstance(ax, Axes)
-    g = course_graph()
+    g = course.graph()
     assert len(ax.texts) == g.number_of_nodes()
     texts = {t.get_text() for t in ax.texts}
     assert set(CONCEPTS) <= texts
@@ -214,7 +214,7 @@ def test_draw_course_map_one_text_per_node():
 
 def test_draw_course_map_on_given_axes_and_greyed_notebooks():
     _, ax = plt.subplots()
-    out = draw_course_map(course_graph(available=[0, 1, 2]), ax=ax)
+    out = draw_course_map(course.graph(available=[0, 1, 2]), ax=ax)
     assert out is ax
     labels = _notebook_labels(ax)
     assert sorted(labels) == NUMBERS

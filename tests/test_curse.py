@@ -6,6 +6,7 @@ import itertools
 import math
 
 import numpy as np
+import scipy.integrate
 import pytest
 
 from cosp_helpers.curse import (
@@ -14,7 +15,7 @@ from cosp_helpers.curse import (
     ball_shell_fraction,
     ball_to_cube_ratio,
     cube_shell_fraction,
-    curse_summary,
+    summary,
     distance_cv,
     distance_statistics,
     grid_cells,
@@ -84,8 +85,9 @@ def test_params_for_accuracy_exact_powers_of_ten(eps, d, s, expected):
 
 
 @pytest.mark.parametrize("eps, d, s", [(0.1, 301, 1), (0.1, 1000, 1), (1e-10, 100, 1), (0.5, 10_000, 1)])
-def test_params_for_accuracy_overflows_to_inf(eps, d, s):
-    assert params_for_accuracy(eps, d, s) == math.inf
+def test_params_for_accuracy_overflow_is_refused(eps, d, s):
+    with pytest.raises(ValueError, match=r"d = \d+ .* overflows float64"):
+        params_for_accuracy(eps, d, s)
 
 
 def test_params_for_accuracy_monotone():
@@ -173,14 +175,29 @@ def test_table_bits_log10_thousand_is_exact():
 # --- shells and the ball -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("eps, d", [(0.25, 1), (0.1, 3), (0.01, 1000), (0.5, 2), (0.3, 7)])
-def test_cube_shell_fraction_closed_form(eps, d):
-    assert cube_shell_fraction(eps, d) == pytest.approx(1 - (1 - 2 * eps) ** d, rel=1e-14)
+@pytest.mark.parametrize("eps, d", [(0.25, 1), (0.1, 3), (0.05, 4), (0.5, 2), (0.3, 2)])
+def test_cube_shell_fraction_counts_grid_cells(eps, d):
+    # oracle by counting: the centres of a 20^d grid of equal cells; with eps a multiple of 1/20 every cell lies
+    # wholly inside or wholly outside the shell, so the fraction of centres in the shell is its exact volume
+    m = 20
+    centres = (np.arange(m) + 0.5) / m
+    grids = np.meshgrid(*[centres] * d, indexing="ij")
+    in_shell = np.zeros(grids[0].shape, dtype=bool)
+    for g in grids:
+        in_shell |= (g < eps) | (g > 1 - eps)
+    assert cube_shell_fraction(eps, d) == pytest.approx(in_shell.mean(), rel=1e-12)
 
 
 @pytest.mark.parametrize("eps, d", [(0.5, 2), (0.1, 100), (1.0, 3), (0.05, 1), (0.3, 7)])
-def test_ball_shell_fraction_closed_form(eps, d):
-    assert ball_shell_fraction(eps, d) == pytest.approx(1 - (1 - eps) ** d, rel=1e-14)
+def test_ball_shell_fraction_integrates_the_radial_density(eps, d):
+    # oracle by quadrature: the radius of a uniform point of the unit d-ball has density d r^(d-1) on [0, 1]
+    shell, _ = scipy.integrate.quad(lambda r: d * r ** (d - 1), 1 - eps, 1, epsabs=0, epsrel=1e-13)
+    assert ball_shell_fraction(eps, d) == pytest.approx(shell, rel=1e-11)
+
+
+def test_cube_shell_fraction_at_large_d():
+    # where counting cannot go: every coordinate avoids the shell independently, with probability 1 - 2 eps
+    assert cube_shell_fraction(0.01, 1000) == pytest.approx(1 - math.prod([0.98] * 1000), rel=1e-12)
 
 
 def test_shell_fractions_special_values():
@@ -276,20 +293,14 @@ def test_monte_carlo_ball_d1_and_full_shell():
 # --- distances ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("d", [1, 7, 100, 10_000])
-def test_distance_cv_formula(d):
-    assert distance_cv(d) == pytest.approx(math.sqrt(7 / (20 * d)), rel=1e-15)
-
-
-def test_distance_cv_moments():
-    # E Z^2 = 1/6 and E Z^4 = 1/15 for Z = x - y with x, y uniform on [0, 1]: check by quadrature
-    u = (np.arange(1000) + 0.5) / 1000  # midpoint rule: relative error O(1/m^2) = 1e-6
+def test_distance_cv_from_moments_by_quadrature():
+    # the moments of Z = x - y, x and y uniform on [0, 1], by the midpoint rule (relative error O(1/m^2) = 1e-6) ...
+    u = (np.arange(1000) + 0.5) / 1000
     z = u[:, None] - u[None, :]
-    assert np.mean(z**2) == pytest.approx(1 / 6, rel=1e-5)
-    assert np.mean(z**4) == pytest.approx(1 / 15, rel=1e-5)
-    # delta method: std(D)/E(D) ~ std(S) / (2 E S) with E S = d/6 and Var S = d (1/15 - 1/36)
-    for d in (1, 10, 1000):
-        assert distance_cv(d) == pytest.approx(math.sqrt(d * (1 / 15 - 1 / 36)) / (2 * d / 6), rel=1e-12)
+    m2, m4 = np.mean(z**2), np.mean(z**4)
+    # ... then the delta method: D = sqrt(S), S = sum of d such Z^2, so std(D)/E(D) ~ std(S) / (2 E S)
+    for d in (1, 7, 100, 10_000):
+        assert distance_cv(d) == pytest.approx(math.sqrt(d * (m4 - m2**2)) / (2 * d * m2), rel=1e-5)
 
 
 def test_distance_statistics_cv_matches_asymptotic_formula_at_d100():
@@ -331,12 +342,12 @@ def test_relative_contrast_values(distances, expected):
     assert relative_contrast(np.asarray(distances)) == pytest.approx(expected, rel=1e-15)
 
 
-# --- curse_summary -----------------------------------------------------------------------------
+# --- summary -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("d, s, eps", [(4, 2, 0.01), (1, 1, 0.1), (30, 1.5, 0.3), (3, 1, 0.5)])
 def test_curse_summary_consistent_with_the_individual_functions(d, s, eps):
-    out = curse_summary(d=d, s=s, eps=eps)
+    out = summary(d=d, s=s, eps=eps)
     keys = {"d", "s", "eps", "log10_params", "log10_grid_cells", "log10_monomials", "dims", "log10_params_curve"}
     assert set(out) == keys
     assert (out["d"], out["s"], out["eps"]) == (d, s, eps)
@@ -350,9 +361,9 @@ def test_curse_summary_consistent_with_the_individual_functions(d, s, eps):
 
 
 def test_curse_summary_example_and_no_overflow():
-    out = curse_summary(d=4, s=2, eps=0.01)
+    out = summary(d=4, s=2, eps=0.01)
     assert (out["log10_params"], out["log10_grid_cells"]) == (4.0, 8.0)
-    big = curse_summary(d=2000, s=1, eps=0.01)  # 10^4000 parameters: only their log is returned
+    big = summary(d=2000, s=1, eps=0.01)  # 10^4000 parameters: only their log is returned
     assert big["log10_params"] == pytest.approx(4000.0) and big["log10_grid_cells"] == pytest.approx(4000.0)
     assert len(big["dims"]) == 2000 and big["log10_params_curve"][-1] == pytest.approx(4000.0)
 
@@ -382,7 +393,7 @@ SIGNATURES = [
         {"d": 2, "eps": 0.1, "n_samples": 10},
         {"d": bad_int(1), "eps": bad_eps(1, True), "n_samples": bad_int(1), "seed": BAD_SEED},
     ),
-    (curse_summary, {"d": 2, "s": 1.0, "eps": 0.1}, {"d": bad_int(1), "s": BAD_POSITIVE, "eps": bad_eps(1, False)}),
+    (summary, {"d": 2, "s": 1.0, "eps": 0.1}, {"d": bad_int(1), "s": BAD_POSITIVE, "eps": bad_eps(1, False)}),
 ]
 
 ERROR_CASES = [

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from cosp_helpers import hierarchical
 from cosp_helpers.hierarchical import (
     HierarchicalTarget,
     LayerwiseNet,
     fit_layerwise,
-    hierarchical_target,
     kernel_ridge_rbf,
     spectral_first_layer,
     subspace_overlap,
@@ -24,7 +24,7 @@ from cosp_helpers.hierarchical import (
 
 @pytest.mark.parametrize("d, k", [(8, 2), (32, 4), (64, 8)])
 def test_target_rows_orthonormal_and_shapes(d, k):
-    t = hierarchical_target(d, k, seed=3)
+    t = hierarchical.target(d, k, seed=3)
     assert isinstance(t, HierarchicalTarget)
     assert t.weights.shape == (k, d) and t.signs.shape == (k,)
     np.testing.assert_allclose(t.weights @ t.weights.T, np.eye(k), atol=1e-12)
@@ -36,7 +36,7 @@ def test_target_rows_orthonormal_and_shapes(d, k):
 
 
 def test_target_formula_against_explicit_hermite():
-    t = hierarchical_target(10, 3, slope=2.0, seed=1)
+    t = hierarchical.target(10, 3, slope=2.0, seed=1)
     x = np.random.default_rng(0).normal(size=(50, 10))
     z = x @ t.weights.T
     he2, he3 = z**2 - 1, z**3 - 3 * z  # probabilists' Hermite polynomials
@@ -48,7 +48,7 @@ def test_target_formula_against_explicit_hermite():
 def test_normalisation_gives_unit_variance_feature():
     # z_i independent N(0, 1) (orthonormal rows), so Var h* = (1/k) sum_i Var sigma1(z_i) = Var sigma1(z)
     # = Var He2 / 2 + Var He3 / 6 = 2/2 + 6/6 = 2 (He2 and He3 are orthogonal).
-    t = hierarchical_target(32, 4, seed=0)
+    t = hierarchical.target(32, 4, seed=0)
     x = np.random.default_rng(1).normal(size=(400_000, 32))
     h = t.feature(x)
     # standard error of the sample variance is sqrt((E h^4 - 4) / n); E h^4 < 100 here, so SE < 0.016: 0.05 is > 3 SE
@@ -57,14 +57,14 @@ def test_normalisation_gives_unit_variance_feature():
 
 
 def test_target_is_deterministic_and_seed_dependent():
-    a, b, c = hierarchical_target(16, 4, seed=5), hierarchical_target(16, 4, seed=5), hierarchical_target(16, 4, seed=6)
+    a, b, c = hierarchical.target(16, 4, seed=5), hierarchical.target(16, 4, seed=5), hierarchical.target(16, 4, seed=6)
     np.testing.assert_array_equal(a.weights, b.weights)
     assert not np.allclose(a.weights, c.weights)
     np.testing.assert_array_equal(a.sample(5, seed=2)[0], b.sample(5, seed=2)[0])
 
 
 def test_target_depends_on_x_only_through_span():
-    t = hierarchical_target(12, 3, seed=2)
+    t = hierarchical.target(12, 3, seed=2)
     x = np.random.default_rng(0).normal(size=(20, 12))
     orth = np.random.default_rng(1).normal(size=(20, 12))
     orth -= orth @ t.weights.T @ t.weights  # remove the component in span(W*)
@@ -84,11 +84,11 @@ def test_target_depends_on_x_only_through_span():
 )
 def test_target_errors(kwargs, error, match):
     with pytest.raises(error, match=match):
-        hierarchical_target(**kwargs)
+        hierarchical.target(**kwargs)
 
 
 def test_target_call_errors():
-    t = hierarchical_target(8, 2)
+    t = hierarchical.target(8, 2)
     with pytest.raises(ValueError, match="x must have 8 columns"):
         t.feature(np.zeros((3, 7)))
     with pytest.raises(TypeError, match="x must be a numpy array"):
@@ -121,7 +121,7 @@ def test_overlap_of_random_weights_is_k_over_d():
     # E ||g P||^2 / ||g||^2 = k/d for a rotation-invariant g; the mean of 4000 draws of a (3, 32) Gaussian matrix has a
     # standard deviation of about sqrt(2 (k/d)(1 - k/d) / (3 d + 2)) / sqrt(4000) ~ 0.0007 (Beta(3k/2, 3(d-k)/2)): 0.004 is > 5 SD
     d, k = 32, 4
-    basis = hierarchical_target(d, k, seed=0).weights
+    basis = hierarchical.target(d, k, seed=0).weights
     rng = np.random.default_rng(7)
     values = [subspace_overlap(rng.normal(size=(3, d)), basis) for _ in range(4000)]
     assert abs(np.mean(values) - k / d) < 0.004
@@ -145,7 +145,7 @@ def test_overlap_errors():
 
 
 def test_spectral_layer_orthonormal_and_exact_on_noiseless_matrix():
-    t = hierarchical_target(16, 3, seed=4)
+    t = hierarchical.target(16, 3, seed=4)
     x, y = t.sample(500, seed=0)
     w1 = spectral_first_layer(x, y, 5)
     np.testing.assert_allclose(w1 @ w1.T, np.eye(5), atol=1e-10)
@@ -162,7 +162,7 @@ def test_spectral_overlap_follows_the_spiked_matrix_prediction():
     # BBP for a Wigner matrix with spikes mu_i: squared overlap 1 - sigma^2 / mu_i^2, sigma^2 = E[y^2] d / n.
     # For d = 32, k = 4, seed 0: mu_i ~ 0.37, E y^2 ~ 0.737 (Monte Carlo, 4e5 points), so at n = 4096 the prediction is 0.958.
     # Over 6 repetitions the measured mean is within 0.01 of it (spread of one run ~ 0.008); 0.02 leaves room for O(d/n) corrections.
-    t = hierarchical_target(32, 4, seed=0)
+    t = hierarchical.target(32, 4, seed=0)
     overlaps = [subspace_overlap(spectral_first_layer(*t.sample(4096, seed=s), 4), t.weights) for s in range(6)]
     xb, yb = t.sample(200_000, seed=99)
     z = xb.astype(float) @ t.weights.T
@@ -175,8 +175,8 @@ def test_target_qr_signs_are_canonical():
     # W* = Q^T from the QR factorisation G = QR of the target's Gaussian draw, with the columns of Q multiplied by sign(diag R):
     # then W* G = R' is upper triangular with a positive diagonal, whatever signs LAPACK returned.
     d, k, seed = 12, 4, 5
-    g = np.random.default_rng(seed).standard_normal((d, k))  # the first draw hierarchical_target makes
-    r = hierarchical_target(d, k, seed=seed).weights @ g
+    g = np.random.default_rng(seed).standard_normal((d, k))  # the first draw hierarchical.target makes
+    r = hierarchical.target(d, k, seed=seed).weights @ g
     np.testing.assert_allclose(np.tril(r, -1), 0, atol=1e-12)
     assert np.all(np.diag(r) > 0)
 
@@ -191,7 +191,7 @@ def _flip_and_rotate(vectors, cluster, seed):
 
 
 def test_spectral_layer_ignores_lapack_signs(monkeypatch):
-    t = hierarchical_target(16, 3, seed=4)
+    t = hierarchical.target(16, 3, seed=4)
     x, y = t.sample(500, seed=0)
     reference = spectral_first_layer(x, y, 3)
     true_eigh = np.linalg.eigh
@@ -270,7 +270,7 @@ def test_layerwise_net_errors():
 def test_fit_layerwise_learns_a_tiny_target():
     # d = 8, k = 2, n = 1000: measured test errors 0.12 after the layer-wise stages and 1e-4 after the joint one, with
     # Var y = 0.69. We require the joint stage to explain more than 95% of the variance and to improve on the layer-wise one.
-    t = hierarchical_target(8, 2, seed=0)
+    t = hierarchical.target(8, 2, seed=0)
     x, y = t.sample(1000, seed=1)
     xt, yt = t.sample(2000, seed=2)
     net, errors = fit_layerwise(x, y, 2, x_test=xt, y_test=yt, seed=0)
@@ -281,7 +281,7 @@ def test_fit_layerwise_learns_a_tiny_target():
 
 
 def test_fit_layerwise_is_deterministic_and_can_skip_joint_stage():
-    t = hierarchical_target(8, 2, seed=0)
+    t = hierarchical.target(8, 2, seed=0)
     x, y = t.sample(200, seed=1)
     _, a = fit_layerwise(x, y, 2, head_steps=20, joint_steps=0, seed=3)
     _, b = fit_layerwise(x, y, 2, head_steps=20, joint_steps=0, seed=3)
@@ -299,7 +299,7 @@ def test_fit_layerwise_is_deterministic_and_can_skip_joint_stage():
     ],
 )
 def test_fit_layerwise_errors(kwargs, error, match):
-    x, y = hierarchical_target(8, 2).sample(50)
+    x, y = hierarchical.target(8, 2).sample(50)
     kwargs = {"k": 2, **kwargs}
     with pytest.raises(error, match=match):
         fit_layerwise(x, y, **kwargs)
@@ -394,7 +394,7 @@ def _manual_adam_run(model, x, y, order_stream, steps, batch_size, lr, weight_de
 
 def test_side_by_side_equals_training_each_network_alone():
     # Adam is elementwise and each member's parameters enter only its own loss term: members train independently.
-    t = hierarchical_target(6, 2, seed=0)
+    t = hierarchical.target(6, 2, seed=0)
     data = [t.sample(100, seed=1), t.sample(150, seed=2)]
     nets = [ShallowNet(6, 8, seed=1), ShallowNet(6, 8, seed=2)]
     alone = [ShallowNet(6, 8, seed=1), ShallowNet(6, 8, seed=2)]
@@ -408,7 +408,7 @@ def test_side_by_side_equals_training_each_network_alone():
 
 
 def test_side_by_side_member_does_not_depend_on_the_others():
-    t = hierarchical_target(6, 2, seed=0)
+    t = hierarchical.target(6, 2, seed=0)
     data = [t.sample(64, seed=1), t.sample(64, seed=2)]
     pair = [DeepNet(6, 8, 2, seed=1), DeepNet(6, 8, 2, seed=2)]
     single = [DeepNet(6, 8, 2, seed=1)]
@@ -439,7 +439,7 @@ def _assert_same_parameters(a, b, rtol=1e-4, atol=1e-5):
 def test_side_by_side_full_batch_equals_train_alone():
     # full batch, members of different sizes (two of 120 rows, one of 90: two groups): each member follows cosp.train's
     # full-batch Adam (cosine schedule, coupled weight decay) up to float rounding
-    t = hierarchical_target(6, 2, seed=0)
+    t = hierarchical.target(6, 2, seed=0)
     data = [t.sample(120, seed=1), t.sample(90, seed=2), t.sample(120, seed=3)]
     nets = [DeepNet(6, 8, 2, seed=s) for s in (1, 2, 3)]
     alone = [DeepNet(6, 8, 2, seed=s) for s in (1, 2, 3)]
@@ -454,7 +454,7 @@ def test_side_by_side_full_batch_equals_train_alone():
 def test_side_by_side_families_equal_separate_calls():
     # two architectures in one loop, each with its weight decay, equal each family trained alone with the same seed:
     # member i of every family sees the batches of data[i]
-    t = hierarchical_target(6, 2, seed=0)
+    t = hierarchical.target(6, 2, seed=0)
     data = [t.sample(100, seed=1), t.sample(150, seed=2)]
     w1 = np.eye(2, 6)
     together = [[DeepNet(6, 8, 2, seed=s) for s in (1, 2)], [ProjectedMLP(w1, 8, 1, seed=s) for s in (1, 2)]]
@@ -469,7 +469,7 @@ def test_side_by_side_families_equal_separate_calls():
 
 
 def test_side_by_side_keeps_frozen_parameters():
-    t = hierarchical_target(6, 2, seed=0)
+    t = hierarchical.target(6, 2, seed=0)
     x, y = t.sample(200, seed=1)
     net = LayerwiseNet(np.eye(2, 6), x, width=4, seed=0)
     net.w1.requires_grad_(False)
@@ -482,7 +482,7 @@ def test_side_by_side_keeps_frozen_parameters():
 def test_fit_layerwise_side_by_side_equals_separate_runs():
     # three data sets (two of 300 rows, one of 200): the batched stages give what fit_layerwise gives for each, up to
     # float rounding (40 + 40 Adam steps; longer runs amplify rounding where a network overfits)
-    t = hierarchical_target(8, 2, seed=0)
+    t = hierarchical.target(8, 2, seed=0)
     data = [t.sample(300, seed=1), t.sample(200, seed=2), t.sample(300, seed=3)]
     tests = [t.sample(500, seed=4)] * 3
     fits = fit_layerwise_side_by_side(data, 2, seeds=[5, 6, 7], tests=tests, head_steps=40, joint_steps=40)
@@ -496,7 +496,7 @@ def test_fit_layerwise_side_by_side_equals_separate_runs():
 
 
 def test_fit_layerwise_side_by_side_without_joint_stage_and_errors():
-    t = hierarchical_target(8, 2, seed=0)
+    t = hierarchical.target(8, 2, seed=0)
     data = [t.sample(100, seed=1), t.sample(120, seed=2)]
     fits = fit_layerwise_side_by_side(data, 2, seeds=[0, 1], head_steps=5, joint_steps=0)
     assert [list(errors) for _, errors in fits] == [["layer-wise"]] * 2 and fits[0][1]["layer-wise"][1] is None
@@ -513,7 +513,7 @@ def test_fit_layerwise_side_by_side_without_joint_stage_and_errors():
 
 
 def test_side_by_side_errors():
-    t = hierarchical_target(6, 2, seed=0)
+    t = hierarchical.target(6, 2, seed=0)
     data = [t.sample(64, seed=1)]
     nets = [ShallowNet(6, 4, seed=0)]
     with pytest.raises(TypeError, match="models"):
@@ -530,11 +530,11 @@ def test_side_by_side_errors():
         train_side_by_side(nets, data, steps=0)
     with pytest.raises(ValueError, match="batch_size"):
         train_side_by_side(nets, data, steps=1, batch_size=65)
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match="lr must be finite, got nan"):
         train_side_by_side(nets, data, steps=1, lr=float("nan"))
     with pytest.raises(ValueError, match="weight_decay"):
         train_side_by_side(nets, data, steps=1, weight_decay=-1.0)
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match="x must be finite, got NaN or inf"):
         train_side_by_side(nets, [(np.full((64, 6), np.nan), np.zeros(64))], steps=1)
     with pytest.raises(ValueError, match="weight_decay must be one number or one per family"):
         train_side_by_side([nets, [ShallowNet(6, 3, seed=0)]], data, steps=1, weight_decay=[0.0])
@@ -571,7 +571,7 @@ def test_preactivations_errors():
         preactivations(LayerwiseNet(np.eye(2, 5), np.random.default_rng(0).normal(size=(20, 5))), np.zeros((3, 5)))
     with pytest.raises(TypeError, match="model"):
         preactivations(DeepNet(3, 4, 1, activation="tanh"), np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"x must have 3 columns, got shape \(2, 4\)"):
         preactivations(DeepNet(3, 4, 1), np.zeros((2, 4)))
 
 

@@ -243,7 +243,7 @@ def test_least_squares_error_values_and_errors() -> None:
     assert mem.least_squares_error(40, 10) == 0.75
     with pytest.raises(ValueError, match="n_pairs"):
         mem.least_squares_error(0, 10)
-    with pytest.raises(TypeError, match="d"):
+    with pytest.raises(TypeError, match="d must be an int, got float 2.5"):
         mem.least_squares_error(3, 2.5)
 
 
@@ -344,7 +344,7 @@ def test_expected_leak_bounds_the_measured_leak() -> None:
 
 
 def test_expected_leak_errors() -> None:
-    with pytest.raises(ValueError, match="d"):
+    with pytest.raises(ValueError, match="d must be >= 2, got 1"):
         mem.expected_leak(3, 1, 1.0)
     with pytest.raises(ValueError, match="beta"):
         mem.expected_leak(3, 4, -1.0)
@@ -354,7 +354,7 @@ def test_expected_leak_errors() -> None:
 
 
 def test_memory_summary_contents() -> None:
-    s = mem.memory_summary(40, 32, 0.2, beta=15.0, seed=1)
+    s = mem.summary(40, 32, 0.2, beta=15.0, seed=1)
     assert set(s) >= {"errors", "predicted", "similarities", "norms2", "n_pairs", "d", "rho", "beta"}
     assert set(s["errors"]) == {"correlation", "pseudo-inverse", "softmax"}
     assert s["similarities"].shape == (40 * 39 // 2,) and s["norms2"].shape == (40,)
@@ -363,7 +363,7 @@ def test_memory_summary_contents() -> None:
     # m P = 1280, relative standard deviation about sqrt(2/256) ~ 9%, i.e. 0.018 around 0.2; 0.1 is > 5 of them.
     assert abs(s["errors"]["pseudo-inverse"] - 0.2) < 0.1
     assert (s["n_pairs"], s["d"], s["rho"], s["beta"]) == (40, 32, 0.2, 15.0)
-    assert mem.memory_summary(10, 32, 0.0)["errors"]["pseudo-inverse"] < 1e-18
+    assert mem.summary(10, 32, 0.0)["errors"]["pseudo-inverse"] < 1e-18
 
 
 @pytest.mark.parametrize(
@@ -378,4 +378,4 @@ def test_memory_summary_contents() -> None:
 )
 def test_memory_summary_errors(kwargs: dict, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
-        mem.memory_summary(**kwargs)
+        mem.summary(**kwargs)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -278,7 +277,7 @@ def test_mp_counts_deep_beats_shallow_exactly_when_expected():
             assert (c.deep < c.shallow) == (math.log10(n - 1) < (n - 2) / 2 * -math.log10(eps))
 
 
-def test_mp_summary_matches_mp_counts_and_is_fast():
+def test_mp_summary_matches_mp_counts():
     out = mp_summary(10, 2, 0.05, n_max=40)
     assert list(out["dims"]) == list(range(2, 41))
     for n, ls, ld in zip(out["dims"], out["log10_shallow_curve"], out["log10_deep_curve"]):
@@ -286,10 +285,6 @@ def test_mp_summary_matches_mp_counts_and_is_fast():
         assert ls == pytest.approx(c.log10_shallow) and ld == pytest.approx(c.log10_deep)
     assert out["counts"] == mp_counts(10, 2, 0.05)
     assert len(mp_summary(100, 1, 0.1, n_max=64)["dims"]) == 99  # the curve reaches the chosen n
-    start = time.perf_counter()
-    for _ in range(20):
-        mp_summary(64, 1, 0.01)
-    assert (time.perf_counter() - start) / 20 < 0.1  # the explorer's budget per update
 
 
 def test_mp_errors():

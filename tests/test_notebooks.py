@@ -49,11 +49,11 @@ def _headings(nb: nbformat.NotebookNode) -> list[str]:
     return lines
 
 
-def _info(path: Path) -> cosp.NotebookInfo:
+def _info(path: Path) -> cosp.course.NotebookInfo:
     match = re.fullmatch(r"(\d\d)_(\w+)\.ipynb", path.name)
     assert match, f"{path.name} is not named NN_slug.ipynb"
-    info = cosp.COURSE[int(match.group(1))]
-    assert cosp.notebook_filename(info) == path.name, f"{path.name} does not match the course table"
+    info = cosp.course.COURSE[int(match.group(1))]
+    assert cosp.course.notebook_filename(info) == path.name, f"{path.name} does not match the course table"
     return info
 
 
@@ -114,8 +114,9 @@ def test_setup_cell_imports_and_seeds(notebook) -> None:
 
 
 def test_only_the_public_api(notebook) -> None:
+    # cosp.<core name> or cosp.<namespace>.<name in that namespace's __all__>; never a private name
     path, nb = notebook
-    public = set(cosp.__all__)
+    public = set(cosp.__all__) | set(cosp.NAMESPACES)
     for cell in _code(nb):
         tree = ast.parse(cell.source)
         for node in ast.walk(tree):
@@ -126,7 +127,12 @@ def test_only_the_public_api(notebook) -> None:
                     if alias.name.startswith("cosp_helpers"):
                         assert alias.name == "cosp_helpers" and alias.asname == "cosp", f"{path.name}: import {alias.name}"
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "cosp":
-                assert node.attr in public, f"{path.name}: cosp.{node.attr} is not in cosp_helpers.__all__"
+                assert node.attr in public, f"{path.name}: cosp.{node.attr} is neither a core name nor a namespace"
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                    and isinstance(node.value.value, ast.Name) and node.value.value.id == "cosp"
+                    and node.value.attr in cosp.NAMESPACES):
+                namespace = getattr(cosp, node.value.attr)
+                assert node.attr in namespace.__all__, f"{path.name}: cosp.{node.value.attr}.{node.attr} is not public"
 
 
 def _calls(cell: nbformat.NotebookNode) -> list[ast.Call]:
@@ -243,7 +249,7 @@ def test_links_to_notebooks_resolve_or_say_in_preparation(notebook) -> None:
             continue
         for line in cell.source.splitlines():
             for target in re.findall(r"\]\(([^)#]+\.ipynb)\)", line):
-                assert target in {cosp.notebook_filename(info) for info in cosp.COURSE}, f"{path.name}: link to {target}"
+                assert target in {cosp.course.notebook_filename(info) for info in cosp.course.COURSE}, f"{path.name}: link to {target}"
                 if not (path.parent / target).exists():
                     assert "(in preparation)" in line, f"{path.name}: {target} does not exist yet; say '(in preparation)'"
 

@@ -33,10 +33,17 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 # --- pruning --------------------------------------------------------------------------------------
 
 
+def _prune(net, name, keep):
+    """Prune one tensor alone (layer-wise) and return its 0/1 mask."""
+    prune_to_fraction(net, keep, names=[name])
+    module, _, local = name.rpartition(".")
+    return getattr(net.get_submodule(module) if module else net, local + "_mask").detach().clone()
+
+
 @pytest.mark.parametrize("keep", [1.0, 0.5, 0.3, 0.125, 0.01, 1 / 1600])
 def test_prune_to_fraction_keeps_exactly_the_requested_number(keep):
     net = ShallowNet(40, 40, n_outputs=2, seed=0)
-    mask = prune_to_fraction(net, "layers.0.weight", keep)
+    mask = _prune(net, "layers.0.weight", keep)
     assert int(mask.sum()) == round(keep * 1600)
     assert remaining_fraction(net, "layers.0.weight") == round(keep * 1600) / 1600
     # the survivors are the largest |w|: every kept magnitude >= every pruned one
@@ -50,36 +57,38 @@ def test_prune_to_fraction_keeps_exactly_the_requested_number(keep):
 def test_repeated_pruning_is_iterative_and_exact():
     net = ShallowNet(40, 40, seed=1)
     for r in range(1, 8):
-        prune_to_fraction(net, "layers.0.weight", 0.5**r)
+        prune_to_fraction(net, 0.5**r, names=["layers.0.weight"])
         assert int(net.layers[0].weight_mask.sum()) == round(1600 * 0.5**r)
     # masks are nested: a later mask is contained in an earlier one (it only removes)
     net2 = ShallowNet(40, 40, seed=1)
-    first = prune_to_fraction(net2, "layers.0.weight", 0.5)
+    first = _prune(net2, "layers.0.weight", 0.5)
     with torch.no_grad():  # scramble the weights so that magnitude alone would pick other entries
         net2.layers[0].weight_orig.copy_(torch.randn(40, 40, generator=torch.Generator().manual_seed(0)))
-    second = prune_to_fraction(net2, "layers.0.weight", 0.25)
+    second = _prune(net2, "layers.0.weight", 0.25)
     assert torch.all(second <= first) and int(second.sum()) == 400
 
 
 def test_prune_errors():
     net = torch.nn.Linear(4, 3)
     with pytest.raises(ValueError, match="keep must be in"):
-        prune_to_fraction(net, "weight", 0.0)
+        prune_to_fraction(net, -0.1, names=["weight"])
     with pytest.raises(ValueError, match="keep must be in"):
-        prune_to_fraction(net, "weight", 1.5)
+        prune_to_fraction(net, 1.5, names=["weight"])
     with pytest.raises(TypeError, match="keep"):
-        prune_to_fraction(net, "weight", "half")
-    with pytest.raises(ValueError, match="name must be one of"):
-        prune_to_fraction(net, "weights", 0.5)
+        prune_to_fraction(net, "half", names=["weight"])
+    with pytest.raises(ValueError, match="names holds unknown parameter names"):
+        prune_to_fraction(net, 0.5, names=["weights"])
+    with pytest.raises(TypeError, match="names must be an iterable of parameter names"):
+        prune_to_fraction(net, 0.5, names="weight")
     with pytest.raises(ValueError, match="name must be one of"):
         remaining_fraction(net, "missing.weight")
     with pytest.raises(TypeError, match="name"):
         remaining_fraction(net, 0)
     with pytest.raises(TypeError, match="model"):
         remaining_fraction("net", "weight")
-    prune_to_fraction(net, "weight", 0.5)
+    prune_to_fraction(net, 0.5, names=["weight"])
     with pytest.raises(ValueError, match="cannot revive"):
-        prune_to_fraction(net, "weight", 0.75)
+        prune_to_fraction(net, 0.75, names=["weight"])
 
 
 def test_rewind_restores_initial_values_and_keeps_masks():
@@ -92,7 +101,7 @@ def test_rewind_restores_initial_values_and_keeps_masks():
         torch.nn.functional.cross_entropy(net(torch.from_numpy(x)), torch.from_numpy(y)).backward()
         opt.step()
     assert not torch.equal(net.layers[0].weight, start["layers.0.weight"])
-    mask = prune_to_fraction(net, "layers.0.weight", 0.25)
+    mask = _prune(net, "layers.0.weight", 0.25)
     rewind(net, start)
     assert torch.equal(net.layers[0].weight_orig, start["layers.0.weight"])
     assert torch.equal(net.layers[0].weight, start["layers.0.weight"] * mask)  # survivors: initial values
@@ -308,7 +317,7 @@ def test_beta_lasso_zeros_stay_zero_without_gradient_support():
 
 def test_beta_lasso_errors():
     w = [torch.nn.Parameter(torch.zeros(2))]
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match="lr must be > 0, got 0.0"):
         BetaLasso(w, lr=0.0, lam=0.1, beta=1.0)
     with pytest.raises(ValueError, match="lam"):
         BetaLasso(w, lr=0.1, lam=-0.1, beta=1.0)

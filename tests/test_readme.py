@@ -42,13 +42,13 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 def test_notebook_map_lists_every_notebook_with_a_run_time() -> None:
     table = _section("Notebook map")
-    available = cosp.available_notebooks(ROOT / "notebooks")
+    available = cosp.course.available_notebooks(ROOT / "notebooks")
     for number in available:
-        info = cosp.COURSE[number]
-        row = re.search(rf"^\| {number:02d} \| \[{re.escape(info.title)}\]\(notebooks/{cosp.notebook_filename(info)}\) \|.*\| (\d+) s \|$", table, re.M)
-        assert row, f"the notebook map lacks a row (with a run time) for {cosp.notebook_filename(info)}"
+        info = cosp.course.COURSE[number]
+        row = re.search(rf"^\| {number:02d} \| \[{re.escape(info.title)}\]\(notebooks/{cosp.course.notebook_filename(info)}\) \|.*\| (\d+) s \|$", table, re.M)
+        assert row, f"the notebook map lacks a row (with a run time) for {cosp.course.notebook_filename(info)}"
     flat = " ".join(table.split())  # the list of notebooks in preparation wraps across lines
-    for info in cosp.COURSE:
+    for info in cosp.course.COURSE:
         if info.number not in available:
             assert f"{info.number:02d} {info.title}" in flat, f"'{info.number:02d} {info.title}' missing from 'In preparation'"
 

@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from cosp_helpers import splines
 from cosp_helpers.networks import DeepNet, ShallowNet  # noqa: E402
 from cosp_helpers.splines import (  # noqa: E402
     Knots,
@@ -24,7 +25,6 @@ from cosp_helpers.splines import (  # noqa: E402
     path_norm,
     plot_spline,
     slope_tv,
-    spline_values,
     tv_regression,
     unit_weights,
     weight_decay_cost,
@@ -68,7 +68,7 @@ def test_balance_equalizes_and_keeps_the_function():
     assert weight_decay_cost(vb, wb) == pytest.approx(path_norm(v, w), rel=1e-12)
     assert path_norm(vb, wb) == pytest.approx(path_norm(v, w), rel=1e-12)  # the path norm is rescaling-invariant
     x = np.linspace(-4, 4, 1001)
-    before, after = spline_values(_units(w, b, v), x), spline_values(_units(wb, bb, vb), x)
+    before, after = splines.values(_units(w, b, v), x), splines.values(_units(wb, bb, vb), x)
     assert np.max(np.abs(before - after)) < 1e-12 * np.max(np.abs(before))  # float64 rounding only
     assert np.array_equal(np.sign(wb), np.sign(w)) and np.array_equal(np.sign(vb), np.sign(v))
 
@@ -94,7 +94,7 @@ def test_spline_net_matches_numpy_and_weight_decay():
     x = np.linspace(-2, 2, 101)
     out = net(torch.tensor(x[:, None])).detach().numpy()[:, 0]
     u = unit_weights(net)
-    assert np.allclose(out, spline_values(u, x), rtol=0, atol=1e-12)
+    assert np.allclose(out, splines.values(u, x), rtol=0, atol=1e-12)
     assert float(net.weight_decay().detach()) == pytest.approx(weight_decay_cost(u.v, u.w), rel=1e-12)
     assert (u.a, u.c) == (0.7, -0.2)
 
@@ -114,7 +114,7 @@ def test_unit_weights_from_a_shallow_net():
     u = unit_weights(net)
     x = np.linspace(-3, 3, 50)
     out = net(torch.tensor(x[:, None])).detach().numpy()[:, 0]
-    assert np.allclose(out, spline_values(u, x), atol=1e-12)
+    assert np.allclose(out, splines.values(u, x), atol=1e-12)
 
 
 # --- knots and TV(f') -----------------------------------------------------------------------------
@@ -148,7 +148,7 @@ def test_slope_tv_with_cancelling_units_and_linear_term():
     # TV(f') of a known spline against a fine-grid finite-difference estimate of int |f''|
     u = _units([1.0, -2.0, 1.5, 1.0], [0.3, 0.2, -0.6, -0.9], [0.7, -1.2, 0.4, -0.9], a=0.5)
     x = np.linspace(-3, 3, 60_001)
-    slopes = np.diff(spline_values(u, x)) / np.diff(x)
+    slopes = np.diff(splines.values(u, x)) / np.diff(x)
     # exact up to rounding: the finite-difference slopes are exact on cells without a knot, and a knot inside a
     # cell splits its jump between the two neighbouring differences; rounding adds about 1e-12 per cell, 6e-8 in all
     assert np.sum(np.abs(np.diff(slopes))) == pytest.approx(slope_tv(u), rel=1e-6)
@@ -163,7 +163,7 @@ def test_interpolant_tv_and_lp_agree():
     y = rng.normal(size=10)
     grid = np.union1d(np.linspace(-1, 1, 801), x)  # candidate knots include the data points
     u, tv = min_tv_interpolant(x, y, grid)
-    assert np.allclose(spline_values(u, x), y, atol=1e-9)
+    assert np.allclose(splines.values(u, x), y, atol=1e-9)
     # connect-the-dots is a minimizer (averaging f' over the gaps cannot raise TV); the LP may only match it
     assert tv == pytest.approx(interpolant_tv(x, y), rel=1e-7)
     assert tv <= interpolant_tv(x, y) * (1 + 1e-9) + 1e-12
@@ -202,7 +202,7 @@ def test_tv_regression_optimality_conditions_and_large_strength():
         for _ in range(20):
             du = rng.normal(size=u.size) * 1e-3
             alt = UnitWeights(fit.weights.w, fit.weights.b, u + du, fit.weights.a, fit.weights.c)
-            f = spline_values(alt, x)
+            f = splines.values(alt, x)
             coef = np.polyfit(x, y - (f - fit.weights.a * x - fit.weights.c), 1)  # refit the free line
             f = f - fit.weights.a * x - fit.weights.c + np.polyval(coef, x)
             assert np.mean((f - y) ** 2) + strength * np.sum(np.abs(u + du)) >= fit.objective - 1e-12
@@ -245,7 +245,7 @@ def test_errors():
     with pytest.raises(ValueError, match="merge must be >= 0"):
         knots(good, merge=-0.1)
     with pytest.raises(TypeError, match="x must be a numpy array"):
-        spline_values(good, [0.0, 1.0])
+        splines.values(good, [0.0, 1.0])
     with pytest.raises(TypeError, match="net must be a SplineNet or a ShallowNet"):
         unit_weights(DeepNet(1, 4, depth=2))
     with pytest.raises(TypeError, match="net must be a SplineNet or a ShallowNet"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -24,7 +23,7 @@ from cosp_helpers.superposition import (
     psi_float_depth,
     psi_staircase,
     sprecher_outer,
-    superposition_constants,
+    constants,
     vitushkin_crossover,
 )
 
@@ -153,16 +152,16 @@ def test_holder_exponent_is_log_gamma_2_within_the_derived_bound(gamma):
 
 
 def test_constants():
-    c = superposition_constants(2, 6)
+    c = constants(2, 6)
     assert c.m == 4 and c.a == pytest.approx(1 / 30) and c.domain_max == pytest.approx(1 - 4 / 30)
     assert c.lambdas[0] == 1.0
     assert c.lambdas[1] == pytest.approx(1 / 6 + 6.0**-3 + 6.0**-7 + 6.0**-15, rel=1e-15)
-    c3 = superposition_constants(3, 8)
+    c3 = constants(3, 8)
     assert c3.lambdas[2] == pytest.approx(8.0**-2 + 8.0**-8 + 8.0**-26, rel=1e-15)  # (p - 1) beta(r) = 2, 8, 26
 
 
 def grid_points(k: int, gamma: int, n: int) -> np.ndarray:
-    c = superposition_constants(n, gamma)
+    c = constants(n, gamma)
     x = gamma_adic_grid(k, gamma)
     x = x[x < c.domain_max]
     return np.stack([g.ravel() for g in np.meshgrid(*[x] * n, indexing="ij")], axis=1)
@@ -172,7 +171,7 @@ def test_inner_sum_for_q0_is_the_weighted_psi():
     pts = grid_points(2, 6, 2)
     psi = koppen_psi(2, 6)
     j = np.rint(pts * 36).astype(int)
-    lam = superposition_constants(2, 6).lambdas
+    lam = constants(2, 6).lambdas
     assert np.allclose(inner_sums(pts, 2, 6)[0], psi[j[:, 0]] + lam[1] * psi[j[:, 1]], rtol=0, atol=1e-15)
 
 
@@ -186,7 +185,7 @@ def test_inner_sums_agree_across_depths():
 
 def test_inner_sums_increase_in_each_coordinate():
     x = gamma_adic_grid(3, 6)
-    x = x[x < superposition_constants(2, 6).domain_max]
+    x = x[x < constants(2, 6).domain_max]
     for other in (0.0, 1 / 6):
         xi = inner_sums(np.stack([x, np.full_like(x, other)], axis=1), 3, 6)
         assert np.all(np.diff(xi, axis=1) > 0)
@@ -222,7 +221,7 @@ def test_image_separation_positive_and_matches_pairwise_reference():
     for level, gamma, n in [(1, 6, 2), (2, 6, 2), (3, 6, 2), (1, 8, 3), (2, 8, 3), (2, 10, 2)]:
         assert image_separation(level, gamma, n) > 0, (level, gamma, n)
     # brute force over all pairs at level 1, gamma 6: left ends psi(d1) + lambda_2 psi(d2)
-    lam = superposition_constants(2, 6).lambdas
+    lam = constants(2, 6).lambdas
     left = np.array([i / 6 + lam[1] * j / 6 for i in range(6) for j in range(6)])
     tail = sum(6.0 ** -koppen_beta(r) for r in range(2, 8))
     length = 4 * tail * lam.sum()
@@ -233,7 +232,7 @@ def test_image_separation_positive_and_matches_pairwise_reference():
 def test_continuing_psi_past_one_breaks_separation():
     # Why the module keeps x_p + q a in [0, 1): with psi(1 + y) = 1 + psi(y) (an integer digit in Köppen's
     # recursion), cubes whose shifted corner lies past 1 get images that overlap others, at every level.
-    lam = superposition_constants(2, 6).lambdas
+    lam = constants(2, 6).lambdas
     for level in (1, 2):
         psi = koppen_psi(level, 6)
         idx = np.arange(6**level + 6**level // 6)  # corners up to about 1 + 1/6
@@ -286,7 +285,8 @@ def test_sprecher_interpolates_when_the_grid_is_the_cube_level():
 def test_entropy_bits_values():
     assert entropy_bits(0.01, 2, 1) == 10000.0
     assert entropy_bits(0.1, 3, 1.5, count=5) == 500.0
-    assert entropy_bits(1e-10, 100, 1) == math.inf
+    with pytest.raises(ValueError, match=r"n = 100 .* overflows float64"):
+        entropy_bits(1e-10, 100, 1)
 
 
 def test_vitushkin_crossover():
@@ -302,7 +302,7 @@ def test_vitushkin_crossover():
 # ---------------------------------------------------------------- widget compute
 
 
-def test_staircase_fields_cap_and_speed():
+def test_staircase_fields_and_cap():
     out = psi_staircase(3, 6)
     assert out["k_shown"] == 3 and len(out["x"]) == len(out["psi"]) == 217 and len(out["increments"]) == 216
     assert out["min_increment"] == pytest.approx(6.0**-7)
@@ -315,10 +315,6 @@ def test_staircase_fields_cap_and_speed():
     exact_inc = np.array([float(b - a) for a, b in zip(exact[:-1], exact[1:])])
     assert np.allclose(deep["increments"], exact_inc, rtol=1e-12, atol=0)  # relative error about k u per level
     assert np.all(deep["increments"] > 0)
-    for k, gamma in [(12, 6), (12, 7), (12, 12)]:
-        start = time.perf_counter()
-        psi_staircase(k, gamma)
-        assert time.perf_counter() - start < 0.1
 
 
 # ---------------------------------------------------------------- errors
@@ -345,8 +341,8 @@ ERRORS = [
     (lambda: psi_float_depth(5, 2), ValueError, "gamma must be >= 6"),
     (lambda: holder_exponent(2, 6), ValueError, "k_max must be >= 3"),
     (lambda: holder_exponent(10, 6), ValueError, "at most 10,000,000"),
-    (lambda: superposition_constants(1, 6), ValueError, "n must be >= 2"),
-    (lambda: superposition_constants(2, 5), ValueError, "gamma must be >= 6"),
+    (lambda: constants(1, 6), ValueError, "n must be >= 2"),
+    (lambda: constants(2, 5), ValueError, "gamma must be >= 6"),
     (lambda: inner_sums([[0.0, 0.0]], 1, 6), TypeError, "points must be a numpy array"),
     (lambda: inner_sums(np.zeros((3, 1)), 1, 6), ValueError, "points must have shape"),
     (lambda: inner_sums(np.zeros(3), 1, 6), ValueError, "points must have shape"),

@@ -260,6 +260,20 @@ def test_evaluate_restores_training_mode():
     assert model.training
 
 
+def test_evaluate_leaves_the_model_where_it_is():
+    moved = []
+
+    class Recorded(torch.nn.Linear):
+        def to(self, *args, **kwargs):  # noqa: D102
+            moved.append(id(self))
+            return super().to(*args, **kwargs)
+
+    model = Recorded(1, 1)
+    evaluate(model, np.zeros((4, 1)), np.zeros((4, 1)), device=CPU)
+    evaluate(model, np.zeros((4, 1)), np.zeros((4, 1)))  # the default: where the parameters are
+    assert id(model) not in moved
+
+
 def test_lr_factor_values():
     assert _lr_factor(7, 10, "constant") == 1.0
     assert _lr_factor(0, 10, "cosine") == 1.0
@@ -551,7 +565,7 @@ def test_training_does_not_import_dynamo():
         "x = torch.rand(64, 8); y = x.sum(1, keepdim=True)\n"
         "cosp.train(cosp.ShallowNet(8, 4, seed=0), x, y, steps=3, schedule='cosine', progress=False)\n"
         "cosp.train_ensemble([cosp.ShallowNet(8, 4, seed=s) for s in range(2)], x, y, steps=3, progress=False)\n"
-        "cosp.train_side_by_side([cosp.ShallowNet(8, 4, seed=s) for s in range(2)], [(x.numpy(), y.numpy())] * 2, steps=3,\n"
+        "cosp.hierarchical.train_side_by_side([cosp.ShallowNet(8, 4, seed=s) for s in range(2)], [(x.numpy(), y.numpy())] * 2, steps=3,\n"
         "                        batch_size=None, weight_decay=0.1)\n"
         "print('torch._dynamo' in sys.modules)\n"
     )

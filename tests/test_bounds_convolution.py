@@ -1,4 +1,4 @@
-"""Tests for cosp_helpers.convolution: patches against direct slicing, Toeplitz matrices against numpy and
+"""Tests for cosp_helpers.bounds (convolution as a sparse matrix): patches against direct slicing, Toeplitz matrices against numpy and
 torch convolutions, every layer against its own dense matrix, and every error the module raises."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from cosp_helpers.convolution import (
+from cosp_helpers.bounds import (
     LocalLayer,
     LocalNet,
     extract_patches,

@@ -1,4 +1,4 @@
-"""Tests for cosp_helpers.boolean: circuits checked against integer arithmetic, the fast transform
+"""Tests for cosp_helpers.circuits (Boolean circuits and spectra): circuits checked against integer arithmetic, the fast transform
 against the explicit character sum, spectra against closed forms, and the counting bound against
 exhaustive enumeration."""
 
@@ -10,12 +10,12 @@ import math
 import numpy as np
 import pytest
 
-from cosp_helpers.boolean import (
+from cosp_helpers import circuits
+from cosp_helpers.circuits import (
     Circuit,
     boolean_cube,
     boolean_families,
     character_matrix,
-    circuit_count_log2,
     comparator_circuit,
     degree_weights,
     energy_count,
@@ -33,7 +33,7 @@ from cosp_helpers.boolean import (
     truth_table,
     walsh_hadamard,
 )
-from cosp_helpers.graphs import constituent_dimensions, evaluate_graph, graph_depth, graph_inputs
+from cosp_helpers.circuits import constituent_dimensions, evaluate_graph, graph_depth, graph_inputs
 
 # Summing 2^n terms of size <= 1 in floating point errs by at most about n * 2^n * eps before the
 # division by 2^n, i.e. ~ n * 1e-16; 1e-12 leaves a wide margin and still catches any wrong sign.
@@ -464,20 +464,20 @@ def _functions_with_at_most(n: int, s: int) -> int:
 @pytest.mark.parametrize("n, s", [(1, 1), (2, 1), (3, 1), (2, 2)])
 def test_counting_bound_exceeds_the_exhaustive_count(n, s):
     exact = _functions_with_at_most(n, s)
-    assert exact <= 2 ** circuit_count_log2(n, s)
+    assert exact <= 2 ** circuits.count_log2(n, s)
     if (n, s) == (2, 1):
         assert exact == 16  # every function of 2 bits is one gate
 
 
 def test_circuit_count_values_and_monotonicity():
-    assert circuit_count_log2(5, 0) == math.log2(5)
-    assert circuit_count_log2(3, 2) == pytest.approx(math.log2(3) + 2 * math.log2(16 * 25), rel=1e-12)  # (s-1)! = 1
-    values = [circuit_count_log2(10, s) for s in range(0, 200)]
+    assert circuits.count_log2(5, 0) == math.log2(5)
+    assert circuits.count_log2(3, 2) == pytest.approx(math.log2(3) + 2 * math.log2(16 * 25), rel=1e-12)  # (s-1)! = 1
+    values = [circuits.count_log2(10, s) for s in range(0, 200)]
     assert all(b > a for a, b in zip(values, values[1:]))
     with pytest.raises(ValueError, match="n_inputs must be >= 1"):
-        circuit_count_log2(0, 3)
+        circuits.count_log2(0, 3)
     with pytest.raises(ValueError, match="n_gates must be >= 0"):
-        circuit_count_log2(3, -1)
+        circuits.count_log2(3, -1)
 
 
 @pytest.mark.parametrize("n", [4, 6, 10, 16, 25, 40])
@@ -486,9 +486,9 @@ def test_shannon_bound_is_the_largest_size_within_the_fraction(n, fraction):
     s = shannon_gate_bound(n, fraction)
     budget = 2.0**n + math.log2(fraction)
     if s == -1:  # even the n projections exceed the fraction
-        assert circuit_count_log2(n, 0) > budget and n == 4
+        assert circuits.count_log2(n, 0) > budget and n == 4
     else:
-        assert circuit_count_log2(n, s) <= budget < circuit_count_log2(n, s + 1)
+        assert circuits.count_log2(n, s) <= budget < circuits.count_log2(n, s + 1)
 
 
 @pytest.mark.parametrize("n", [12, 16, 20, 30, 40, 50])

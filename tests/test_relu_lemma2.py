@@ -1,4 +1,4 @@
-"""Tests for cosp_helpers.lemma2: trees, Lemma 2 networks against tables and their error bounds, unit counts, errors."""
+"""Tests for cosp_helpers.relu (Lemma 2): trees, Lemma 2 networks against tables and their error bounds, unit counts, errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from cosp_helpers.approximation import piecewise_constant
-from cosp_helpers.lemma2 import (
+from cosp_helpers.relu import (
     Constituent,
     FlatGridNet,
     NodeGridNet,

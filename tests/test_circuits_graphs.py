@@ -1,4 +1,4 @@
-"""Tests for cosp_helpers.graphs: Definition 1 of the memo as networkx DAGs."""
+"""Tests for cosp_helpers.circuits (compositional graphs): Definition 1 of the memo as networkx DAGs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from cosp_helpers.graphs import (
+from cosp_helpers.circuits import (
     binary_tree_graph,
     compositional_graph,
     constituent_dimensions,

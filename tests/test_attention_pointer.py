@@ -1,4 +1,4 @@
-"""Tests for cosp_helpers.pointer: the task's labels and graphs, graph recovery on known graphs, the drawing."""
+"""Tests for cosp_helpers.attention (the pointer task): the task's labels and graphs, graph recovery on known graphs, the drawing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cosp_helpers.pointer import draw_pointer_graph, graph_recovery, pointer_task  # noqa: E402
+from cosp_helpers.attention import draw_pointer_graph, graph_recovery, pointer_task  # noqa: E402
 
 # --- the task ---------------------------------------------------------------------------------------
 

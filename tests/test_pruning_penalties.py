@@ -1,4 +1,4 @@
-"""Tests for cosp_helpers.regularization: penalties against closed forms (lasso and ridge on an
+"""Tests for cosp_helpers.pruning (penalties, statistics, threshold and global pruning): penalties against closed forms (lasso and ridge on an
 orthonormal design), weight statistics, magnitude histograms, pruning invariants, and every error."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from cosp_helpers import pruning
 from cosp_helpers.networks import BinaryTreeNet, DeepNet, count_parameters
-from cosp_helpers.regularization import (
+from cosp_helpers.pruning import (
     MagnitudeHistogram,
     WeightStats,
     flat_weights,
@@ -20,8 +21,7 @@ from cosp_helpers.regularization import (
     magnitude_histogram,
     parameter_norm,
     prune_small_weights,
-    prune_smallest,
-    pruning_curve,
+    prune_to_fraction,
     remove_pruning,
     weight_statistics,
 )
@@ -254,7 +254,7 @@ def test_prune_small_weights_zeroes_exactly_the_counted_weights(make):
 def test_pruned_weights_stay_zero_through_training(make):
     net = make()
     x, y = _data()
-    prune_smallest(net, 0.4)
+    prune_to_fraction(net, 0.6)
     zeros = flat_weights(net) == 0
     history = train(
         net, x, y, lr=0.01, steps=40, weight_decay=1e-3, penalty=l1_penalty(1e-4), progress=False, device="cpu"
@@ -281,33 +281,51 @@ def test_pruning_twice_combines_the_masks():
     assert net.weight.tolist() == [[3.0, 0.0, 2.0, 0.0]]
 
 
-def test_prune_smallest_removes_the_smallest_fraction():
+def test_prune_to_fraction_removes_the_smallest_weights_over_all_tensors():
     net = DeepNet(8, 10, 2, seed=5)
     before = np.abs(flat_weights(net))
-    stats = prune_smallest(net, 0.3)
+    stats = prune_to_fraction(net, 0.7)
     after = flat_weights(net)
-    k = round(0.3 * before.size)
+    k = before.size - round(0.7 * before.size)
     assert stats.total_near_zero == k == int(np.sum(after == 0))
-    assert before[after == 0].max() <= before[after != 0].min()
+    # oracle: numpy's sort of all the magnitudes together (no ties among the magnitudes of a random init)
+    assert np.array_equal(after == 0, np.isin(np.arange(before.size), np.argsort(before)[:k]))
 
 
-def test_prune_smallest_ends():
+def test_prune_to_fraction_again_is_iterative_and_reads_the_trained_weights():
+    x, y = _data()
+    net = BinaryTreeNet(8, 4, seed=9)
+    prune_to_fraction(net, 0.8)
+    train(net, x, y, lr=0.05, steps=5, progress=False, device="cpu")  # moves w_orig; a module's w is refreshed lazily
+    weights = flat_weights(net)  # the masked weights after training
+    alive = weights != 0
+    stats = prune_to_fraction(net, 0.5)
+    after = flat_weights(net)
+    assert stats.total_near_zero == weights.size - round(0.5 * weights.size)
+    assert np.all(after[~alive] == 0)  # pruned weights stay pruned
+    dropped = alive & (after == 0)
+    assert np.abs(weights[dropped]).max() <= np.abs(weights[after != 0]).min()  # by the trained magnitudes
+    with pytest.raises(ValueError, match="keep must be <= the fraction already surviving"):
+        prune_to_fraction(net, 0.6)
+
+
+def test_prune_to_fraction_ends():
     net = _linear([1.0, 2.0], 3.0)
-    assert prune_smallest(net, 0.0).total_near_zero == 0
-    assert prune_smallest(net, 1.0).total_fraction == 1.0
+    assert prune_to_fraction(net, 1.0).total_near_zero == 0
+    assert prune_to_fraction(net, 0.0).total_fraction == 1.0
     assert net(torch.ones(1, 2)).item() == 0.0
 
 
-def test_prune_smallest_on_selected_tensors_only():
+def test_prune_to_fraction_on_selected_tensors_only():
     net = _linear([0.01, 2.0], 0.001)
-    prune_smallest(net, 0.5, names=["weight"])
+    prune_to_fraction(net, 0.5, names=["weight"])
     assert net.weight.tolist() == [[0.0, 2.0]] and net.bias.item() == pytest.approx(0.001)
 
 
 def test_pruning_errors():
     net = torch.nn.Linear(2, 1)
-    with pytest.raises(ValueError, match=r"fraction must be in \[0, 1\], got 1.5"):
-        prune_smallest(net, 1.5)
+    with pytest.raises(ValueError, match=r"keep must be in \[0, 1\], got 1.5"):
+        prune_to_fraction(net, 1.5)
     with pytest.raises(ValueError, match="threshold must be >= 0"):
         prune_small_weights(net, -1.0)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
@@ -319,7 +337,7 @@ def test_pruning_errors():
 def test_remove_pruning_makes_it_permanent():
     x, y = _data()
     net = BinaryTreeNet(8, 4, seed=6)
-    prune_smallest(net, 0.5)
+    prune_to_fraction(net, 0.5)
     out = net(x)
     assert remove_pruning(net) == len(list(net.parameters())) == 12
     assert not any(n.endswith("_orig") for n, _ in net.named_parameters())
@@ -337,7 +355,7 @@ def test_pruning_curve_ends_and_leaves_the_model_alone():
     train(net, x, y, lr=0.01, steps=50, progress=False, device="cpu")
     train(net, x, y, lr=0.01, steps=1, progress=False, device="cpu")  # leave autograd history on nothing
     before = flat_weights(net)
-    curve = pruning_curve(net, x, y, [0.0, 0.5, 1.0], device="cpu")
+    curve = pruning.curve(net, x, y, [1.0, 0.5, 0.0], device="cpu")
     assert curve[0] == pytest.approx(evaluate(net, x, y, device="cpu"), rel=1e-7)
     assert curve[2] == pytest.approx(float((y**2).mean()), rel=1e-6)  # all weights zero: the output is 0
     assert np.array_equal(flat_weights(net), before)
@@ -347,18 +365,18 @@ def test_pruning_curve_of_a_pruned_model_after_training():
     # a pruned model carries masked weights with autograd history after a training step; copying must still work
     x, y = _data()
     net = BinaryTreeNet(8, 4, seed=8)
-    prune_smallest(net, 0.2)
+    prune_to_fraction(net, 0.8)
     train(net, x, y, lr=0.01, steps=3, progress=False, device="cpu")
-    curve = pruning_curve(net, x, y, [0.2], device="cpu")
+    curve = pruning.curve(net, x, y, [0.8], device="cpu")
     assert curve[0] == pytest.approx(evaluate(net, x, y, device="cpu"), rel=1e-7)
 
 
 def test_pruning_curve_errors():
     net = torch.nn.Linear(2, 1)
     x, y = np.zeros((3, 2)), np.zeros((3, 1))
-    with pytest.raises(ValueError, match="fractions must be a non-empty sequence"):
-        pruning_curve(net, x, y, [])
-    with pytest.raises(ValueError, match="fractions must be a non-empty sequence"):
-        pruning_curve(net, x, y, [0.5, 2.0])
+    with pytest.raises(ValueError, match="keep must be a non-empty sequence"):
+        pruning.curve(net, x, y, [])
+    with pytest.raises(ValueError, match="keep must be a non-empty sequence"):
+        pruning.curve(net, x, y, [0.5, 2.0])
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
-        pruning_curve(copy, x, y, [0.5])
+        pruning.curve(copy, x, y, [0.5])
