@@ -104,6 +104,11 @@ class CheckResult:
     elements: int
     seed: int
 
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        # a notebook cell that ends with a check shows this value under the printed line: keep it to one short line
+        # (the fields stay available: r.passed, r.margin, ...)
+        printer.text(f"CheckResult({'passed' if self.passed else 'failed'}: {self.claim!r})")
+
     def line(self) -> str:
         """The one-line report, e.g. ``CHECK ✓ ...: measured 0.4969, predicted 0.4961 ± 0.01 · margin 0.0092 (92% of tol)``.
 

@@ -153,3 +153,10 @@ def test_predictions_and_limits_may_be_arrays_broadcast_against_measured():
         check("negative tol", [1.0, 2.0], predicted=1.0, tol=[0.1, -0.1], basis="b")
     with pytest.raises(TypeError, match="predicted"):
         check("strings", [1.0], predicted=["a"], tol=0.1, basis="b")
+
+
+def test_a_check_displays_as_one_short_line_in_ipython():
+    from IPython.lib.pretty import pretty
+
+    r = check("two plus two", 4.0, predicted=4, tol=0.5, basis="arithmetic", quiet=True)
+    assert pretty(r) == "CheckResult(passed: 'two plus two')"
