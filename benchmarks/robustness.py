@@ -146,12 +146,17 @@ RUNNING: set[subprocess.Popen] = set()  # the workers now running; each leads a 
 STOPPING = threading.Event()  # set on SIGTERM or SIGINT: no new run starts
 
 
-def _stop_workers(signum: int, frame: object) -> None:
-    """On SIGTERM or SIGINT, end every running worker with its kernel (they run in sessions of their own)."""
+def stop_all() -> None:
+    """Start no further run, and end every running worker with its kernel (they run in sessions of their own)."""
     STOPPING.set()
     for child in list(RUNNING):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
+
+
+def _stop_workers(signum: int, frame: object) -> None:
+    """On SIGTERM or SIGINT: :func:`stop_all`, then exit."""
+    stop_all()
     raise SystemExit(128 + signum)
 
 

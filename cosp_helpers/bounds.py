@@ -355,11 +355,16 @@ class LocalLayer(nn.Module):
         if self.connectivity == "dense":
             out = x.reshape(batch, -1) @ self.weight.T  # (B, P C_out)
             return out.reshape(batch, self.out_positions, self.out_channels)
-        patches = x.unfold(1, self.kernel_size, self.stride)  # (B, P, C_in, K)
-        patches = patches.transpose(2, 3).reshape(batch, self.out_positions, -1)  # (B, P, K C_in), position-major
+        if self.stride == self.kernel_size and self.out_positions * self.kernel_size == self.n_positions:
+            # patches that tile the input: each is K consecutive positions, so (B, n, C_in) reshapes to them (a view)
+            patches = x.reshape(batch, self.out_positions, -1)  # (B, P, K C_in), position-major
+        else:
+            patches = x.unfold(1, self.kernel_size, self.stride)  # (B, P, C_in, K)
+            patches = patches.transpose(2, 3).reshape(batch, self.out_positions, -1)  # (B, P, K C_in), position-major
         if self.connectivity == "conv":
             return patches @ self.weight.T  # (B, P, C_out)
-        return torch.einsum("bpi,poi->bpo", patches, self.weight)  # (B, P, C_out)
+        # position p's kernel on position p's patches: one batch of P products (B, K C_in) x (K C_in, C_out)
+        return torch.bmm(patches.transpose(0, 1), self.weight.transpose(1, 2)).transpose(0, 1)  # (B, P, C_out)
 
     def position_weights(self) -> np.ndarray:
         """The weights read by each output position, ``(P, C_out, K C_in)`` (``(P, C_out, n C_in)`` if dense).

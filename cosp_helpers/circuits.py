@@ -39,11 +39,13 @@ import matplotlib.pyplot as plt  # noqa: F401 (the doctests close their figures 
 import networkx as nx
 import numpy as np
 import scipy.linalg
+import torch
 
 from ._checks import as_generator, check_array, check_int, check_open_interval, check_power_of_two
 from .plotting import get_ax
 
 __all__ = [
+    "WiredTreeNet",
     "compositional_graph",
     "validate_graph",
     "graph_inputs",
@@ -1450,3 +1452,92 @@ def relu_node_weights(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
         raise ValueError(f"table must have length 2^k with 1 <= k <= 16, got length {values.size}")
     W = boolean_cube(k).astype(float)
     return W, np.full(2**k, -(k - 1.0)), values.copy()
+
+
+# --- a network wired by a graph -----------------------------------------------------------------------
+
+
+class WiredTreeNet(torch.nn.Module):
+    """Small ReLU networks ``k -> width -> 1`` arranged in levels; ``wiring[l][j]`` lists what node ``j`` of level ``l`` reads.
+
+    Level 0 reads the inputs; level ``l`` reads the outputs of level ``l - 1``. With ``additive=True`` the
+    outputs of the last level are summed; otherwise the last level must have one node, the output. With the
+    wiring of a binary tree (``[[0, 1], [2, 3], ...]`` at the leaves, then the pairs of nodes) and the same
+    weights it computes what :class:`~cosp_helpers.networks.BinaryTreeNet` computes; other wirings give
+    controls: a tree wired to the wrong pairs, a superset of the graph (nodes with more inputs), or a sum of
+    functions of the leaf pairs. The nodes share no weights.
+
+    Parameters
+    ----------
+    wiring : list of list of list of int
+        One list per level, one list of indices per node; the nodes of a level have the same number of inputs.
+    width : int
+        Hidden units per node, in ``1..2**24``.
+    seed : int
+        Seeds the initialisation (a local generator): every tensor ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``,
+        drawn level by level in the order input weights, input biases, output weights, output bias (the
+        scheme of :class:`~cosp_helpers.networks.BinaryTreeNet`).
+    additive : bool
+        Sum the outputs of the last level.
+
+    Notes
+    -----
+    Input ``(batch, inputs)``, output ``(batch, 1)``. Parameters ``weights.{4 l}`` (``(nodes, k, width)``),
+    ``weights.{4 l + 1}`` (``(nodes, 1, width)``), ``weights.{4 l + 2}`` (``(nodes, width, 1)``) and
+    ``weights.{4 l + 3}`` (``(nodes, 1, 1)``) for level ``l``.
+
+    Examples
+    --------
+    >>> net = WiredTreeNet([[[0, 1], [2, 3]], [[0, 1]]], 4, seed=0)
+    >>> net(torch.zeros(5, 4)).shape, sum(p.numel() for p in net.parameters())  # 3 nodes of 3 * 4 + 4 + 1
+    (torch.Size([5, 1]), 51)
+    >>> pairs = WiredTreeNet([[[0, 1], [2, 3]]], 4, seed=0, additive=True)
+    >>> pairs(torch.zeros(5, 4)).shape
+    torch.Size([5, 1])
+    """
+
+    def __init__(self, wiring: Sequence[Sequence[Sequence[int]]], width: int, *, seed: int, additive: bool = False) -> None:
+        super().__init__()
+        width = check_int("width", width, minimum=1, maximum=2**24)
+        check_int("seed", seed, minimum=0)
+        if not isinstance(additive, (bool, np.bool_)):
+            raise TypeError(f"additive must be True or False, got {additive!r}")
+        if not isinstance(wiring, (list, tuple)) or not wiring:
+            raise ValueError(f"wiring must be a non-empty list of levels, got {wiring!r}")
+        levels = []
+        for index, level in enumerate(wiring):
+            try:
+                table = np.asarray(level)
+            except ValueError:  # ragged
+                table = np.zeros((0,))
+            if table.ndim != 2 or table.shape[0] < 1 or table.shape[1] < 1 or not np.issubdtype(table.dtype, np.integer):
+                raise ValueError(f"wiring[{index}] must list, for each node, the same number of integer indices, got {level!r}")
+            below = None if index == 0 else len(levels[-1])
+            if table.min() < 0 or (below is not None and table.max() >= below):
+                raise ValueError(f"wiring[{index}] must hold indices in 0..{'inputs - 1' if below is None else below - 1}, got {level!r}")
+            levels.append(table)
+        if not additive and len(levels[-1]) != 1:
+            raise ValueError(f"the last level must have one node (the output) unless additive=True, got {len(levels[-1])}")
+        self.n_inputs = int(levels[0].max()) + 1
+        generator = torch.Generator().manual_seed(int(seed))
+
+        def uniform(shape, fan_in):  # the initialization of BinaryTreeNet: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            return torch.nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) / math.sqrt(fan_in))
+
+        self.wiring = [torch.tensor(table, dtype=torch.long) for table in levels]  # each (nodes, fan-in)
+        self.additive = bool(additive)
+        self.weights = torch.nn.ParameterList()
+        for table in self.wiring:
+            nodes, k = table.shape
+            self.weights.extend([uniform((nodes, k, width), k), uniform((nodes, 1, width), k),
+                                 uniform((nodes, width, 1), width), uniform((nodes, 1, 1), width)])  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] < self.n_inputs:
+            raise ValueError(f"x must have shape (batch, inputs) with at least {self.n_inputs} inputs, got {tuple(x.shape)}")
+        v = x  # (batch, values of the level below)
+        for i, reads in enumerate(self.wiring):
+            w_in, b_in, w_out, b_out = (self.weights[4 * i + j] for j in range(4))
+            hidden = torch.relu(torch.baddbmm(b_in, v[:, reads].transpose(0, 1), w_in))  # (nodes, batch, width)
+            v = torch.baddbmm(b_out, hidden, w_out)[:, :, 0].T  # (batch, nodes)
+        return v.sum(dim=1, keepdim=True) if self.additive else v  # (batch, 1)

@@ -14,6 +14,8 @@ number of linear pieces at the cost of two more units.
 * Exact piece counting for any 1-D ReLU network (these or :class:`~cosp_helpers.networks.DeepNet`):
   :func:`breakpoints`, :func:`linear_pieces`; Telgarsky's upper bound :func:`telgarsky_bound` and the
   lower bound for one hidden layer, :func:`sawtooth_l2_floor`.
+* :func:`train_side_by_side` trains one-input shallow networks (:class:`~cosp_helpers.networks.ShallowNet`) of
+  any widths, each on its own target, as one module in one call of :func:`~cosp_helpers.training.train`.
 * :func:`summary` is the compute function of the notebook's depth explorer.
 
 References
@@ -35,6 +37,8 @@ import torch
 from torch import nn
 
 from ._checks import check_int, check_open_interval, check_real
+from .networks import _ACTIVATIONS, ShallowNet
+from .training import TrainHistory, train
 
 __all__ = [
     "tent",
@@ -56,6 +60,7 @@ __all__ = [
     "linear_pieces",
     "telgarsky_bound",
     "sawtooth_l2_floor",
+    "train_side_by_side",
     "summary",
 ]
 
@@ -719,6 +724,145 @@ def sawtooth_l2_floor(width: int, k: int) -> float:
         return math.sqrt(1.0 / 12.0)
     teeth = 2 ** (k - 1)
     return math.sqrt(max(0, teeth - width) / teeth / 12.0)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Training shallow networks of different widths together
+# ----------------------------------------------------------------------------------------------------
+
+
+class _SideBySide(nn.Module):
+    """``M`` one-input ShallowNets as one module: their hidden units side by side, output ``j`` is network ``j``."""
+
+    def __init__(self, nets: list[ShallowNet]) -> None:
+        super().__init__()
+        first = nets[0].layers[0].weight
+        self.activation = nets[0].activation
+        # copies of the networks' parameters: no fresh initialisation, so the global generator is left alone
+        with torch.no_grad():
+            stacked = lambda tensors: nn.Parameter(torch.cat([t.to(first.device) for t in tensors]))
+            self.hidden_weight = stacked(net.layers[0].weight for net in nets)  # (units, 1)
+            self.hidden_bias = stacked(net.layers[0].bias for net in nets)  # (units,)
+            self.out_weight = stacked(net.layers[1].weight[0] for net in nets)  # (units,)
+            self.out_bias = stacked(net.layers[1].bias for net in nets)  # (M,)
+        member = torch.repeat_interleave(torch.arange(len(nets)), torch.tensor([net.width for net in nets]))
+        # membership[u, j] = 1 if hidden unit u belongs to network j: the readout is the block matrix membership * a
+        self.register_buffer("membership", nn.functional.one_hot(member, len(nets)).to(first.dtype).to(first.device))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = _ACTIVATIONS[self.activation](nn.functional.linear(x, self.hidden_weight, self.hidden_bias))  # (batch, U)
+        # column j sums network j's units only: the other entries of its column are exact zeros
+        return torch.addmm(self.out_bias, h, self.membership * self.out_weight[:, None])  # (batch, M)
+
+    @torch.no_grad()
+    def write_back(self, nets: list[ShallowNet]) -> None:
+        start = 0
+        for j, net in enumerate(nets):
+            units = slice(start, start + net.width)
+            net.layers[0].weight.copy_(self.hidden_weight[units])
+            net.layers[0].bias.copy_(self.hidden_bias[units])
+            net.layers[1].weight[0].copy_(self.out_weight[units])
+            net.layers[1].bias.copy_(self.out_bias[j : j + 1])
+            start += net.width
+
+
+def _summed_mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    # the sum over the networks (columns) of each one's mean squared error over the batch
+    return (prediction - target).square().sum() / prediction.shape[0]
+
+
+def _check_side_by_side(nets: object, x_train: object, y_train: object) -> list[ShallowNet]:
+    if not isinstance(nets, (list, tuple)) or not nets:
+        raise TypeError(f"nets must be a non-empty list of cosp_helpers.ShallowNet, got {type(nets).__name__}")
+    for i, net in enumerate(nets):
+        if not isinstance(net, ShallowNet):
+            raise TypeError(f"nets[{i}] must be a cosp_helpers.ShallowNet, got {type(net).__name__}")
+        if net.n_inputs != 1 or net.n_outputs != 1:
+            raise ValueError(f"nets[{i}] must have one input and one output, got {net.n_inputs} and {net.n_outputs}")
+        if net.activation != nets[0].activation:
+            raise ValueError(
+                f"nets must share one activation; nets[{i}] has {net.activation!r}, nets[0] {nets[0].activation!r}"
+            )
+        if any(p.dtype != nets[0].layers[0].weight.dtype for p in net.parameters()):
+            raise ValueError(f"nets must share one dtype; nets[{i}] differs from nets[0]")
+        if not all(p.requires_grad for p in net.parameters()):
+            raise ValueError(f"nets[{i}] has frozen parameters; train_side_by_side trains every parameter")
+    if len({id(net) for net in nets}) != len(nets):
+        raise ValueError("nets must be distinct networks (the same network appears twice)")
+    for name, value, columns in (("x_train", x_train, 1), ("y_train", y_train, len(nets))):
+        if not isinstance(value, (np.ndarray, torch.Tensor)):
+            raise TypeError(f"{name} must be a numpy array or a torch tensor, got {type(value).__name__}")
+        if value.ndim != 2 or value.shape[1] != columns:
+            raise ValueError(f"{name} must have shape (n, {columns}), got {tuple(value.shape)}")
+    return list(nets)
+
+
+def train_side_by_side(
+    nets: list[ShallowNet],
+    x_train: np.ndarray | torch.Tensor,
+    y_train: np.ndarray | torch.Tensor,
+    *,
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    steps: int,
+    batch_size: int | None = None,
+    weight_decay: float = 0.0,
+    schedule: str = "constant",
+    warmup: int = 0,
+    seed: int | np.random.Generator = 0,
+    device: str | torch.device | None = None,
+    eval_every: int | None = None,
+    progress: bool = True,
+    desc: str | None = None,
+) -> TrainHistory:
+    """Train one-input ShallowNets of any widths side by side, each on its own target; update them in place.
+
+    The networks' hidden units are put side by side in one module whose output column ``j`` is network
+    ``j``, and :func:`~cosp_helpers.training.train` minimises the sum over ``j`` of network ``j``'s mean
+    squared error against column ``j`` of ``y_train``. The networks share no parameters, so each one's
+    gradient is the gradient of its own loss; Adam and SGD act element by element, and every network sees
+    the same mini-batches (from ``seed``). Each network therefore follows the updates that
+    :func:`~cosp_helpers.training.train` with the same arguments would give it alone, up to float rounding
+    (the sums run in another order). Unlike :func:`~cosp_helpers.training.train_ensemble`, the networks
+    may differ in width and in target; one step does the work of all of them at once, which is several
+    times faster than a loop when the networks are small.
+
+    Parameters
+    ----------
+    nets : list of cosp_helpers.ShallowNet
+        Distinct networks with one input and one output, one activation and one dtype, initialised by the
+        caller. Their parameters hold the trained values when the call returns.
+    x_train : numpy.ndarray or torch.Tensor
+        Inputs, shape ``(n, 1)``, shared by the networks.
+    y_train : numpy.ndarray or torch.Tensor
+        Targets, shape ``(n, len(nets))``: column ``j`` is network ``j``'s.
+    optimizer, lr, steps, batch_size, weight_decay, schedule, warmup, seed, device, eval_every, progress, desc
+        As in :func:`~cosp_helpers.training.train` (``steps`` is required).
+
+    Returns
+    -------
+    TrainHistory
+        Of the summed objective: its losses are the sums over the networks of their mean squared errors.
+
+    Examples
+    --------
+    >>> from cosp_helpers.networks import ShallowNet
+    >>> x = np.linspace(0, 1, 64)[:, None]
+    >>> nets = [ShallowNet(1, 4, seed=1), ShallowNet(1, 16, seed=2)]
+    >>> targets = np.hstack([x, sawtooth(x, 2)])  # column j is network j's target
+    >>> h = train_side_by_side(nets, x, targets, lr=0.02, steps=300, progress=False, device="cpu")
+    >>> h.steps[-1], h.final_train_loss < h.train_loss[0], [net.width for net in nets]
+    (300, True, [4, 16])
+    """
+    nets = _check_side_by_side(nets, x_train, y_train)
+    stack = _SideBySide(nets)
+    history = train(
+        stack, x_train, y_train, loss=_summed_mse, optimizer=optimizer, lr=lr, steps=steps, batch_size=batch_size,
+        weight_decay=weight_decay, schedule=schedule, warmup=warmup, seed=seed, device=device, eval_every=eval_every,
+        progress=progress, desc=desc,
+    )  # fmt: skip
+    stack.write_back(nets)
+    return history
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -140,6 +140,23 @@ class DeepNet(nn.Module):
             x = act(layer(x))  # (batch, width)
         return self.layers[-1](x)  # (batch, n_outputs)
 
+    def _stacked_forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """The forward pass of ``M`` networks of this shape at once, for :func:`~cosp_helpers.training.train_ensemble`.
+
+        ``params`` maps each name of :meth:`named_parameters` to the ``M`` members' values stacked on a
+        first axis; ``x`` is one ``(batch, n_inputs)`` input shared by the members. Returns
+        ``(M, batch, n_outputs)``: member ``i``'s output is this module's forward with ``params[...][i]``.
+        """
+        act = _ACTIVATIONS[self.activation]
+        last = len(self.layers) - 1
+        h = x
+        for i in range(last + 1):
+            weight, bias = params[f"layers.{i}.weight"], params[f"layers.{i}.bias"]  # (M, out, in), (M, out)
+            h = torch.baddbmm(bias.unsqueeze(1), h.expand(weight.shape[0], *h.shape[-2:]), weight.transpose(1, 2))
+            if i < last:
+                h = act(h)  # (M, batch, width)
+        return h
+
 
 class ShallowNet(DeepNet):
     """A network with one hidden layer: ``n_inputs -> width -> n_outputs``.
@@ -288,6 +305,29 @@ class BinaryTreeNet(nn.Module):
             if nodes > 1:
                 v = out.reshape(nodes // 2, 2, batch).transpose(1, 2)  # (nodes/2, batch, 2): children 2j, 2j+1
         return outputs if keep_levels else out[0]  # out[0]: (batch, 1), the root
+
+    def _stacked_forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """The forward pass of ``M`` trees of this shape at once, for :func:`~cosp_helpers.training.train_ensemble`.
+
+        ``params`` maps each name of :meth:`named_parameters` to the ``M`` members' values stacked on a
+        first axis; ``x`` is one ``(batch, n_inputs)`` input shared by the members. Returns ``(M, batch, 1)``.
+        The members' nodes of one level are one batch of small products, ``(M * nodes, batch, Q)``.
+        """
+        act = _ACTIVATIONS[self.activation]
+        batch = x.shape[0]
+        members = params["levels.0.0"].shape[0]
+        v = x.reshape(batch, -1, 2).transpose(0, 1)  # (nodes, batch, 2), the same for every member
+        v = v.unsqueeze(0).expand(members, *v.shape).reshape(-1, batch, 2)  # (M * nodes, batch, 2)
+        for index, level in enumerate(self.levels):
+            tensors = [params[f"levels.{index}.{i}"].flatten(0, 1) for i in range(len(level))]  # (M * nodes, ...)
+            h = act(torch.baddbmm(tensors[1], v, tensors[0]))  # (M * nodes, batch, Q)
+            for i in range(2, len(tensors) - 2, 2):
+                h = act(torch.baddbmm(tensors[i + 1], h, tensors[i]))
+            out = torch.baddbmm(tensors[-1], h, tensors[-2])  # (M * nodes, batch, 1)
+            nodes = out.shape[0] // members
+            if nodes > 1:  # children 2j, 2j+1 of each member feed its node j of the next level
+                v = out.reshape(members * nodes // 2, 2, batch).transpose(1, 2)  # (M * nodes/2, batch, 2)
+        return out  # (M, batch, 1): one root per member
 
 
 def parameter_count(

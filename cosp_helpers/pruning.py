@@ -60,6 +60,7 @@ __all__ = [
     "prune_small_weights",
     "remove_pruning",
     "curve",
+    "train_penalized",
     "BetaLasso",
     "IMPResult",
     "displacement_histogram",
@@ -693,6 +694,336 @@ def curve(
         prune_to_fraction(pruned, float(fraction), names=names)
         losses.append(evaluate(pruned, x, y, loss=loss, device=device))
     return np.array(losses)
+
+
+# --- several penalized runs at once --------------------------------------------------------------
+
+
+def _per_member(name: str, value: object, members: int, *, positive: bool) -> list[float]:
+    """A real number, or a sequence of ``members`` of them: one per member, each > 0 or >= 0."""
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray, torch.Tensor)) else [value] * members
+    if len(values) != members:
+        raise ValueError(f"{name} must be a number or a sequence of one number per model ({members}), got {len(values)}")
+    out = []
+    for v in values:
+        v = check_positive(name, v) if positive else check_real(name, v)
+        if v < 0:
+            raise ValueError(f"{name} must be >= 0, got {v}")
+        out.append(v)
+    return out
+
+
+def _member_data(name: str, value: object, members: int, base: nn.Module, device: torch.device) -> torch.Tensor:
+    """One array shared by the members, or a list of one array per member (same shapes): ``(members, n, ...)``."""
+    from .training import _as_tensor, _param_dtype
+
+    dtype = _param_dtype(base)
+    if isinstance(value, (list, tuple)):
+        if len(value) != members:
+            raise ValueError(f"{name} must be one array or a list of one array per model ({members}), got {len(value)}")
+        tensors = [_as_tensor(f"{name}[{i}]", v, dtype, device, integer_ok=False) for i, v in enumerate(value)]
+        if any(t.shape != tensors[0].shape for t in tensors):
+            raise ValueError(f"{name} must hold arrays of one shape, got {sorted({tuple(t.shape) for t in tensors})}")
+        return torch.stack(tensors)
+    tensor = _as_tensor(name, value, dtype, device, integer_ok=False)
+    return tensor.unsqueeze(0).expand(members, *tensor.shape)
+
+
+class _Layout:
+    """How the members' parameters are held while training, and the batched forward pass.
+
+    The package's networks run with the samples on the last axis, ``(groups, features, samples)``:
+    each layer is one ``torch.baddbmm`` over all members (and, for a tree, all nodes), and the products
+    with one output unit become row-times-matrix products, much faster on the CPU than the
+    matrix-times-column products of the ``(samples, features)`` layout. Any other module runs through
+    ``torch.func.vmap`` over ``torch.func.functional_call``.
+    """
+
+    def __init__(self, base: nn.Module) -> None:
+        from .networks import _ACTIVATIONS, BinaryTreeNet, DeepNet, ShallowNet
+
+        from .circuits import WiredTreeNet
+
+        self.base = base
+        kinds = {BinaryTreeNet: "tree", WiredTreeNet: "wired", DeepNet: "dense", ShallowNet: "dense"}
+        self.kind = kinds.get(type(base), "generic")
+        if self.kind in ("tree", "dense"):
+            self.act = _ACTIVATIONS[base.activation]
+        else:
+            from torch.func import functional_call, vmap
+
+            template = copy.deepcopy(base).to("meta")
+            self.forward_generic = vmap(lambda p, x: functional_call(template, (p,), (x,)), in_dims=(0, 0))
+
+    def inward(self, name: str, stacked: torch.Tensor) -> torch.Tensor:
+        """A stacked parameter ``(members, *shape)`` in the training layout (a fresh contiguous tensor)."""
+        if self.kind in ("tree", "wired"):  # (M, nodes, fan_in, fan_out) -> (M, nodes, fan_out, fan_in)
+            return stacked.transpose(-1, -2).contiguous()
+        if self.kind == "dense" and name.endswith("bias"):  # (M, out) -> (M, out, 1)
+            return stacked.unsqueeze(-1).contiguous()
+        return stacked.contiguous()
+
+    def outward(self, name: str, held: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`inward`, ``(members, *shape)``."""
+        if self.kind in ("tree", "wired"):
+            return held.transpose(-1, -2)
+        if self.kind == "dense" and name.endswith("bias"):
+            return held.squeeze(-1)
+        return held
+
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """``(members, n, inputs)`` in the layout of :meth:`forward`."""
+        members, n = x.shape[:2]
+        if self.kind == "tree":  # (M * nodes, 2, n): node j of member i reads inputs 2j, 2j + 1
+            return x.transpose(1, 2).reshape(members * x.shape[2] // 2, 2, n).contiguous()
+        if self.kind in ("dense", "wired"):
+            return x.transpose(1, 2).contiguous()  # (M, inputs, n)
+        return x
+
+    def targets(self, y: torch.Tensor) -> torch.Tensor:
+        return y.transpose(1, 2).contiguous() if self.kind != "generic" else y
+
+    def forward(self, params: dict[str, torch.Tensor], x: torch.Tensor, members: int) -> torch.Tensor:
+        """The members' outputs, ``(members, outputs, n)`` (``(members, n, outputs)`` for other modules)."""
+        if self.kind == "generic":
+            return self.forward_generic(params, x)
+        if self.kind == "wired":
+            v = x  # (M, values of the level below, n)
+            n = x.shape[-1]
+            for i, reads in enumerate(self.base.wiring):
+                t = [params[f"weights.{4 * i + j}"].flatten(0, 1) for j in range(4)]  # (M * nodes, out, in)
+                u = v[:, reads.to(x.device)].reshape(-1, reads.shape[1], n)  # (M * nodes, fan-in, n)
+                h = torch.relu(torch.baddbmm(t[1], t[0], u))
+                v = torch.baddbmm(t[3], t[2], h).reshape(members, -1, n)  # (M, nodes, n)
+            return v.sum(dim=1, keepdim=True) if self.base.additive else v  # (M, 1, n)
+        if self.kind == "dense":
+            h = x
+            last = len(self.base.layers) - 1
+            for i in range(last + 1):
+                h = torch.baddbmm(params[f"layers.{i}.bias"], params[f"layers.{i}.weight"], h)
+                if i < last:
+                    h = self.act(h)
+            return h
+        v = x  # (M * nodes, 2, n)
+        n = x.shape[-1]
+        for index, level in enumerate(self.base.levels):
+            t = [params[f"levels.{index}.{i}"].flatten(0, 1) for i in range(len(level))]  # (M * nodes, out, in)
+            h = self.act(torch.baddbmm(t[1], t[0], v))  # (M * nodes, Q, n)
+            for i in range(2, len(t) - 2, 2):
+                h = self.act(torch.baddbmm(t[i + 1], t[i], h))
+            out = torch.baddbmm(t[-1], t[-2], h)  # (M * nodes, 1, n)
+            if out.shape[0] > members:  # children 2j, 2j + 1 of each member feed its node j of the next level
+                v = out.reshape(-1, 2, n)
+        return out  # (M, 1, n): one root per member
+
+
+def train_penalized(
+    models: list[nn.Module],
+    x_train: object,
+    y_train: object,
+    *,
+    x_test: np.ndarray | torch.Tensor | None = None,
+    y_test: np.ndarray | torch.Tensor | None = None,
+    lr: float | Sequence[float],
+    steps: int,
+    weight_decay: float | Sequence[float] = 0.0,
+    l1: float | Sequence[float] = 0.0,
+    schedule: str = "constant",
+    warmup: int = 0,
+    eval_every: int | None = None,
+    device: str | torch.device | None = None,
+) -> list:
+    """Train several networks of one architecture at once, each with its own data, learning rate and penalty.
+
+    Member ``i`` follows the updates that full-batch Adam in :func:`cosp_helpers.training.train` gives it
+    alone, with the square loss::
+
+        train(models[i], x_train[i], y_train[i], x_test=x_test, y_test=y_test, lr=lr[i], steps=steps,
+              weight_decay=weight_decay[i], penalty=l1_penalty(l1[i]) if l1[i] else None, ...)
+
+    so the objective of member ``i`` is its mean squared error ``+ l1[i] * ||theta||_1 + weight_decay[i] / 2 *
+    ||theta||_2^2``. The results agree with the separate runs up to float rounding (the batched products sum
+    in another order); the penalties' gradients and Adam's arithmetic are those of the separate runs. This is
+    the tool for a grid of penalty strengths or learning rates, or for seeds that each draw their own
+    training set, where :func:`cosp_helpers.training.train_ensemble` (one data set, one setting) does not
+    apply. :class:`~cosp_helpers.networks.BinaryTreeNet`, :class:`~cosp_helpers.networks.DeepNet`,
+    :class:`~cosp_helpers.networks.ShallowNet` and :class:`~cosp_helpers.circuits.WiredTreeNet` run as one
+    batch of products with the samples on the last axis (two to three times faster per member than one run
+    of :func:`~cosp_helpers.training.train`); other modules run through ``torch.func.vmap`` (often no faster
+    than a loop).
+
+    Parameters
+    ----------
+    models : list of torch.nn.Module
+        One or more modules of the same class and parameter shapes, without pruning masks, buffers or hooks,
+        initialised by the caller. They are trained in place.
+    x_train, y_train : numpy.ndarray or torch.Tensor, or a list of them
+        One training set shared by the members, or a list of one per member (all of the same shapes).
+        The model's output and ``y_train`` have the shape ``(n, outputs)``.
+    x_test, y_test : numpy.ndarray or torch.Tensor, optional
+        A test set shared by the members; give both or neither.
+    lr : float or sequence of float
+        Adam's learning rate (> 0), one for all or one per member.
+    steps : int
+        Full-batch optimizer steps, in ``1..2**24``.
+    weight_decay, l1 : float or sequence of float
+        The strengths (>= 0) of the two penalties, one for all or one per member.
+    schedule, warmup : as in :func:`cosp_helpers.training.train`
+    eval_every : int, optional
+        Measure the losses every this many steps (default: about 50 times per run), and after the last.
+    device : str or torch.device, optional
+        Defaults to :func:`cosp_helpers.runtime.get_device`.
+
+    Returns
+    -------
+    list of TrainHistory
+        One per member, in the order of ``models`` (``seconds`` is the wall time of the whole call).
+
+    Raises
+    ------
+    FloatingPointError
+        If a member's training loss becomes NaN or infinite (lower its ``lr``).
+
+    Examples
+    --------
+    >>> from cosp_helpers.networks import DeepNet
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.rand(64, 2, generator=g) * 2 - 1; y = x[:, :1] * x[:, 1:]
+    >>> nets = [DeepNet(2, 16, depth=2, seed=s) for s in range(3)]
+    >>> hs = train_penalized(nets, x, y, lr=0.01, steps=300, l1=[0.0, 1e-3, 1e-1], device="cpu")
+    >>> [round(h.final_train_loss, 3) < 0.01 for h in hs], parameter_norm(nets[2]) < parameter_norm(nets[0])
+    ([True, True, False], True)
+    """
+    import time
+
+    from torch.func import stack_module_state
+
+    from .runtime import resolve_device
+    from .training import _SCHEDULES, _check_warmup, _lr_factor, _member_histories
+
+    started = time.perf_counter()
+    if not isinstance(models, (list, tuple)) or not models:
+        raise TypeError(f"models must be a non-empty list of torch.nn.Module, got {type(models).__name__}")
+    for i, model in enumerate(models):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"models[{i}] must be a torch.nn.Module, got {type(model).__name__}")
+    if len({id(m) for m in models}) != len(models):
+        raise ValueError("models must be distinct modules (the same module appears twice)")
+    shapes = [{name: tuple(p.shape) for name, p in m.named_parameters()} for m in models]
+    for i, model in enumerate(models):
+        if type(model) is not type(models[0]) or shapes[i] != shapes[0]:
+            raise ValueError(f"models must share one architecture (class and parameter shapes); models[{i}] differs from models[0]")
+        if not all(p.requires_grad for p in model.parameters()):
+            raise ValueError(f"models[{i}] has frozen parameters; every parameter is trained")
+        if any(True for _ in model.buffers()) or any(m._forward_hooks or m._forward_pre_hooks for m in model.modules()):
+            raise ValueError(f"models[{i}] has buffers or hooks (e.g. pruning masks); train it with cosp_helpers.training.train")
+    if not shapes[0]:
+        raise ValueError("models have no trainable parameters")
+    members = len(models)
+    lrs = _per_member("lr", lr, members, positive=True)
+    decays = _per_member("weight_decay", weight_decay, members, positive=False)
+    strengths = _per_member("l1", l1, members, positive=False)
+    total = check_size("steps", steps)
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
+    warmup = _check_warmup(warmup, total)
+    if eval_every is not None:
+        eval_every = check_int("eval_every", eval_every, minimum=1)
+    every = eval_every if eval_every is not None else max(1, total // 50)
+    if (x_test is None) != (y_test is None):
+        raise ValueError("give both x_test and y_test, or neither")
+    device = resolve_device(device)
+
+    base = models[0]
+    x = _member_data("x_train", x_train, members, base, device)
+    y = _member_data("y_train", y_train, members, base, device)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x_train and y_train must have the same number of samples, got {x.shape[1]} and {y.shape[1]}")
+    layout = _Layout(base)
+    with torch.no_grad():
+        probe = base.to(device)(x[0, :1])
+    if probe.shape[1:] != y.shape[2:] or y.ndim != 3:
+        raise ValueError(f"the models' output, {tuple(probe.shape[1:])} per sample, and y_train must have the same shape (n, outputs), got y_train rows of shape {tuple(y.shape[2:])}")
+    xs, ys = layout.inputs(x), layout.targets(y)
+    test = None
+    if x_test is not None:
+        xt = _member_data("x_test", x_test, 1, base, device).expand(members, -1, -1)
+        yt = _member_data("y_test", y_test, 1, base, device).expand(members, -1, -1)
+        if xt.shape[1] != yt.shape[1] or xt.shape[2:] != x.shape[2:] or yt.shape[2:] != y.shape[2:]:
+            raise ValueError("x_test and y_test must have as many samples as each other, and rows shaped like x_train's and y_train's")
+        test = (layout.inputs(xt), layout.targets(yt))
+
+    stacked, _ = stack_module_state(list(models))
+    held = {name: layout.inward(name, p.detach().to(device)).requires_grad_(True) for name, p in stacked.items()}
+    leaves = list(held.values())
+
+    def member_losses(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        return (layout.forward(held, xb, members) - yb).square().flatten(1).mean(1)  # (M,)
+
+    # Adam: the fused kernel of torch.optim, once per group of members sharing (lr, weight_decay), on views
+    exp_avgs = [torch.zeros_like(p) for p in leaves]
+    exp_avg_sqs = [torch.zeros_like(p) for p in leaves]
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, key in enumerate(zip(lrs, decays)):
+        groups.setdefault(key, []).append(i)
+    plan = []  # (lr, weight_decay, [(parameter, first member, end)], step counters): contiguous runs of members
+    for (rate, decay), idx in groups.items():
+        runs = []
+        for i in idx:
+            if runs and runs[-1][1] == i:
+                runs[-1][1] = i + 1
+            else:
+                runs.append([i, i + 1])
+        slices = [(k, a, b) for a, b in runs for k in range(len(leaves))]
+        plan.append((rate, decay, slices, [torch.tensor(0.0, dtype=torch.float32, device=device) for _ in slices]))
+    l1_tensors = None
+    if any(strengths):
+        l1_tensors = [torch.tensor(strengths, dtype=p.dtype, device=device).reshape(-1, *[1] * (p.ndim - 1)) for p in leaves]
+
+    record_steps: list[int] = []
+    train_losses: list[list[float]] = []
+    test_losses: list[list[float]] = []
+
+    @torch.no_grad()
+    def record(step: int) -> None:
+        record_steps.append(step)
+        train_losses.append(member_losses(xs, ys).tolist())
+        if test is not None:
+            test_losses.append(member_losses(*test).tolist())
+
+    record(0)
+    for step in range(1, total + 1):
+        for p in leaves:
+            p.grad = None
+        losses = member_losses(xs, ys)
+        if not bool(torch.isfinite(losses).all()):
+            bad = int(torch.nonzero(~torch.isfinite(losses))[0])
+            raise FloatingPointError(
+                f"the training loss of models[{bad}] became {float(losses[bad].detach())} at step {step - 1}; "
+                f"lower its lr (now {lrs[bad]:g})"
+            )
+        losses.sum().backward()  # members share no parameters: each gets its own gradient
+        factor = _lr_factor(step - 1, total, schedule, warmup)
+        with torch.no_grad():
+            if l1_tensors is not None:  # the gradient of l1 * ||theta||_1, as autograd gives it: l1 * sign(theta)
+                for p, s in zip(leaves, l1_tensors):
+                    p.grad.add_(s * p.sign())
+            for rate, decay, slices, state_steps in plan:
+                torch._foreach_add_(state_steps, 1)
+                torch._fused_adam_(
+                    [leaves[k][a:b] for k, a, b in slices], [leaves[k].grad[a:b] for k, a, b in slices],
+                    [exp_avgs[k][a:b] for k, a, b in slices], [exp_avg_sqs[k][a:b] for k, a, b in slices], [], state_steps,
+                    amsgrad=False, lr=rate * factor, beta1=0.9, beta2=0.999, weight_decay=decay, eps=1e-8,
+                    maximize=False, grad_scale=None, found_inf=None,
+                )  # fmt: skip
+        if step % every == 0 or step == total:
+            record(step)
+    with torch.no_grad():
+        for i, model in enumerate(models):
+            for name, p in model.named_parameters():
+                p.copy_(layout.outward(name, held[name])[i])
+    seconds = time.perf_counter() - started
+    return _member_histories(record_steps, train_losses, test_losses if test is not None else None, seconds)
 
 
 # === Magnitude pruning with rewinding, beta-lasso, locality ==================================================

@@ -12,7 +12,8 @@ changes the cost), but its minimum over rescalings is the path norm ``sum_k |v_k
 total variation of ``f'``, i.e. ``int |f''|`` (Savarese et al. 2019; Parhi & Nowak 2021, 2023).
 
 * :class:`SplineNet` -- the network above as a torch module (the linear term ``a x + c`` is a free,
-  unregularized skip connection, as in Parhi & Nowak), with :meth:`SplineNet.weight_decay`.
+  unregularized skip connection, as in Parhi & Nowak), with :meth:`SplineNet.weight_decay`;
+  :func:`train_spline_nets` trains several of them on the same data at once, each with its own strength.
 * :class:`UnitWeights`, :func:`unit_weights`, :func:`values` -- its weights as numpy arrays,
   evaluated without torch.
 * :func:`weight_decay_cost`, :func:`path_norm`, :func:`balance` -- the rescaling inequality
@@ -27,6 +28,7 @@ total variation of ``f'``, i.e. ``int |f''|`` (Savarese et al. 2019; Parhi & Now
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -37,9 +39,11 @@ from torch import nn
 
 from ._checks import as_torch_generator, check_int, check_real, check_real_array, check_size
 from .plotting import get_ax
+from .training import TrainHistory, train
 
 __all__ = [
     "SplineNet",
+    "train_spline_nets",
     "UnitWeights",
     "unit_weights",
     "values",
@@ -128,6 +132,162 @@ class SplineNet(nn.Module):
         7.0
         """
         return 0.5 * (self.v.square().sum() + self.w.square().sum())
+
+
+class _SideBySide(nn.Module):
+    """Several :class:`SplineNet` of one shape as one module: ``(n, 1) -> (members, n, 1)``.
+
+    The members keep their own parameter tensors, so an optimizer updates each tensor as it would
+    alone. The elementwise first layer runs on stacked copies of ``w`` and ``b`` (the same numbers);
+    ``hidden @ v`` runs member by member, the product one :class:`SplineNet` computes (a batched
+    product would sum in another order).
+    """
+
+    def __init__(self, nets: list[SplineNet]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(nets)
+        self.linear_term = nets[0].a is not None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nets = list(self.members)
+        w, b = torch.stack([net.w for net in nets]), torch.stack([net.b for net in nets])  # (members, K)
+        hidden = torch.relu(x * w[:, None, :] + b[:, None, :])  # (members, n, K)
+        out = torch.stack([h @ net.v for h, net in zip(hidden, nets)]) + torch.stack([net.c for net in nets])[:, None]
+        if self.linear_term:
+            out = out + torch.stack([net.a for net in nets])[:, None] * x[:, 0]
+        return out[..., None]  # (members, n, 1)
+
+
+def _check_spline_nets(nets: object) -> list[SplineNet]:
+    if not isinstance(nets, (list, tuple)) or not nets:
+        raise TypeError(f"nets must be a non-empty list of SplineNet, got {type(nets).__name__}")
+    for i, net in enumerate(nets):
+        if not isinstance(net, SplineNet):
+            raise TypeError(f"nets[{i}] must be a SplineNet, got {type(net).__name__}")
+        if net.width != nets[0].width or (net.a is None) != (nets[0].a is None):
+            raise ValueError(
+                f"nets must share one shape (width and linear_term); nets[{i}] differs from nets[0]"
+            )
+    if len({id(net) for net in nets}) != len(nets):
+        raise ValueError("nets must be distinct modules (the same SplineNet appears twice)")
+    return list(nets)
+
+
+def _check_strengths(strengths: object, count: int) -> list[float]:
+    if isinstance(strengths, np.ndarray):
+        if strengths.ndim != 1 or not (np.issubdtype(strengths.dtype, np.number) and strengths.dtype != bool):
+            raise TypeError(f"strengths must be a 1-D sequence of real numbers, got an array of shape "
+                            f"{strengths.shape} and dtype {strengths.dtype}")
+        strengths = strengths.tolist()
+    if not isinstance(strengths, (list, tuple)):
+        raise TypeError(f"strengths must be a sequence of real numbers, one per net, got {type(strengths).__name__}")
+    if len(strengths) != count:
+        raise ValueError(f"strengths must hold one strength per net ({count}), got {len(strengths)}")
+    values = [check_real(f"strengths[{i}]", s) for i, s in enumerate(strengths)]
+    for i, s in enumerate(values):
+        if s < 0:
+            raise ValueError(f"strengths[{i}] must be >= 0, got {s}")
+    return values
+
+
+def _check_line_data(name: str, value: object) -> None:
+    shape = getattr(value, "shape", None)
+    if isinstance(value, (np.ndarray, torch.Tensor)) and (len(shape) != 2 or shape[1] != 1):
+        raise ValueError(f"{name} must have shape (n, 1), got {tuple(shape)}")
+
+
+def train_spline_nets(
+    nets: Sequence[SplineNet],
+    x_train: np.ndarray | torch.Tensor,
+    y_train: np.ndarray | torch.Tensor,
+    strengths: Sequence[float],
+    *,
+    lr: float = 1e-3,
+    steps: int,
+    schedule: str = "constant",
+    warmup: int = 0,
+    device: str | torch.device | None = None,
+) -> list[TrainHistory]:
+    """Train several :class:`SplineNet` on the same data at once, net ``i`` with weight decay ``strengths[i]``.
+
+    Net ``i`` follows exactly the updates it would follow alone under
+    ``cosp_helpers.training.train(nets[i], x_train, y_train, lr=lr, steps=steps, schedule=schedule,
+    warmup=warmup, penalty=lambda m: strengths[i] * m.weight_decay())`` (no penalty for a strength of 0):
+    full-batch Adam on the mean squared error plus ``strengths[i] * weight_decay()``. The objective of
+    the joint run is the sum of the nets' objectives; they share no parameter, so each net's gradient
+    is its own, and Adam acts on each parameter tensor element by element. The products are the ones a
+    single net computes, so on a CPU the trained weights and the recorded losses agree with separate
+    ``train`` calls bit for bit (the tests check it). One joint step costs far less than one step per
+    net: for these small networks the time goes to per-operation overhead, which the nets now share.
+
+    Parameters
+    ----------
+    nets : list of SplineNet
+        One or more distinct nets of one width and one ``linear_term`` setting, initialised by the
+        caller; trained in place.
+    x_train, y_train : numpy.ndarray or torch.Tensor, shape (n, 1)
+        The data, shared by the nets (cast to the nets' dtype).
+    strengths : sequence of float
+        One weight-decay strength ``>= 0`` per net; 0 trains without the penalty.
+    lr, steps, schedule, warmup, device
+        As in :func:`cosp_helpers.training.train` (full batch: no shuffling, so no seed).
+
+    Returns
+    -------
+    list of TrainHistory
+        One per net, in the order of ``nets``: its own mean squared error (without the penalty) at the
+        steps ``train`` records; ``seconds`` is the wall time of the joint run, shared.
+
+    References
+    ----------
+    D. P. Kingma, J. Ba, "Adam: a method for stochastic optimization", ICLR 2015.
+
+    Examples
+    --------
+    >>> x = np.linspace(-1, 1, 8, dtype=np.float32)[:, None]; y = np.abs(x)
+    >>> nets = [SplineNet(6, seed=0), SplineNet(6, seed=1)]
+    >>> hs = train_spline_nets(nets, x, y, [0.0, 0.1], lr=0.05, steps=60)
+    >>> len(hs), hs[0].steps[-1], bool(nets[1].weight_decay() < 1.0)
+    (2, 60, True)
+    """
+    nets = _check_spline_nets(nets)
+    values = _check_strengths(strengths, len(nets))
+    _check_line_data("x_train", x_train)
+    _check_line_data("y_train", y_train)
+    penalized = [i for i, s in enumerate(values) if s > 0]
+    recorded: list[list[float]] = []
+
+    def loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        # each net's mean squared error (the numbers of F.mse_loss); train records the losses without gradients
+        member = (prediction - target).square().mean(dim=(1, 2))
+        if not torch.is_grad_enabled():
+            recorded.append(member.tolist())
+        return member.sum()
+
+    def penalty(model: nn.Module) -> torch.Tensor:
+        members = [nets[i] for i in penalized]
+        scale = torch.tensor([values[i] for i in penalized], dtype=members[0].v.dtype, device=members[0].v.device)
+        squares = (torch.stack([net.v.square().sum() for net in members])
+                   + torch.stack([net.w.square().sum() for net in members]))
+        return (scale * (0.5 * squares)).sum()  # strength * weight_decay(), net by net
+
+    history = train(
+        _SideBySide(nets), x_train, y_train, loss=loss, lr=lr, steps=steps, schedule=schedule, warmup=warmup,
+        penalty=penalty if penalized else None, device=device, progress=False,
+    )  # fmt: skip
+    if len(recorded) != len(history.steps):
+        raise RuntimeError("the recorded losses do not match the recorded steps")  # train records once per step listed
+    return [
+        TrainHistory(
+            steps=list(history.steps),
+            train_loss=[row[i] for row in recorded],
+            test_loss=[],
+            final_train_loss=recorded[-1][i],
+            final_test_loss=None,
+            seconds=history.seconds,
+        )
+        for i in range(len(nets))
+    ]
 
 
 # --- weights as numpy arrays -------------------------------------------------------------------

@@ -21,10 +21,10 @@ def one_torch_thread() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def executed_notebooks() -> dict[str, Any]:
-    """Every course notebook executed once per test session (see ``notebook_runs.execute_all``)."""
+    """Every course notebook executed once per test session (see ``notebook_runs``), waited for here."""
     import notebook_runs
 
-    return notebook_runs.execute_all()
+    return notebook_runs.results()
 
 
 # The Binder check installs a fresh environment (tests/binder_build.py): it starts in the background as soon as the
@@ -32,11 +32,18 @@ def executed_notebooks() -> dict[str, Any]:
 BINDER_BUILD_TEST = "test_binder_recipe_builds_an_environment_that_runs_a_notebook"
 
 
+# Likewise the notebooks' runs (tests/notebook_runs.py): they start when collection ends, and the tests that read them
+# run after the others, so that the two kernels share the machine with the unit tests instead of making them wait.
+def _reads_the_runs(item: pytest.Item) -> bool:
+    return "executed_notebooks" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    last = [item for item in items if item.name == BINDER_BUILD_TEST]
-    for item in last:
+    binder = [item for item in items if item.name == BINDER_BUILD_TEST]
+    runs = [item for item in items if _reads_the_runs(item) and item not in binder]
+    for item in binder + runs:
         items.remove(item)
-    items.extend(last)
+    items.extend(runs + binder)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -46,10 +53,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         import binder_build
 
         binder_build.start()
+    if any(_reads_the_runs(item) for item in session.items):
+        import notebook_runs
+
+        notebook_runs.start()
+        # the two kernels take one core's worth of threads each: the session's own torch code takes one thread
+        # too, rather than a second pool of spinning threads on cores that are already busy
+        torch.set_num_threads(1)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import binder_build
+    import notebook_runs
+
+    notebook_runs.stop()
 
     build = binder_build.current()
     if build is not None:

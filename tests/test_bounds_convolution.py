@@ -106,6 +106,24 @@ def test_layer_equals_its_dense_matrix(connectivity, n, k, s):
     assert np.allclose(out, x.reshape(5, -1).numpy() @ layer.dense_matrix().T, atol=1e-12)
 
 
+@pytest.mark.parametrize("connectivity", ["conv", "local"])
+@pytest.mark.parametrize("n, k, s", [(16, 4, 4), (16, 2, 2), (17, 4, 4), (16, 4, 2), (12, 3, 2)])
+def test_layer_output_and_gradients_equal_the_unfolded_patches(connectivity, n, k, s):
+    # the reference: patches cut with unfold, then one product per position, in float64
+    layer = LocalLayer(n, k, s, 2, 3, connectivity=connectivity, seed=9).double()
+    x = torch.randn(6, n, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2), requires_grad=True)
+    patches = x.unfold(1, k, s).transpose(2, 3).reshape(6, layer.out_positions, -1)
+    weights = layer.weight if connectivity == "local" else layer.weight.expand(layer.out_positions, -1, -1)
+    expected = torch.einsum("bpi,poi->bpo", patches, weights)
+    out = layer(x)
+    assert out.shape == expected.shape == (6, layer.out_positions, 3)
+    assert torch.allclose(out, expected, rtol=1e-12, atol=1e-12)
+    grads = torch.autograd.grad(out.square().sum(), [x, layer.weight])
+    expected_grads = torch.autograd.grad(expected.square().sum(), [x, layer.weight])
+    for g, e in zip(grads, expected_grads):
+        assert torch.allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
 def test_conv_layer_equals_torch_conv1d_and_has_shared_position_norms():
     layer = LocalLayer(16, 4, 2, 2, 3, connectivity="conv", seed=5).double()
     x = torch.randn(4, 16, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))

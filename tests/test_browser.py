@@ -1,9 +1,16 @@
-"""Real-browser test: what a lecturer and a learner do in JupyterLab, for every notebook.
+"""Real-browser test: what a lecturer and a learner do in JupyterLab, on four notebooks chosen to cover it all.
+
+The test session executes every notebook once (``tests/notebook_runs.py``); this test runs four of them again,
+in a real JupyterLab, chosen so that between them they use every kind of control the explorers have (a
+drop-down, integer, float and logarithmic sliders), the course map, and training with live progress bars
+(``BROWSER_NOTEBOOKS``; a test below checks that the choice still covers these). The explorers are one
+class, :class:`cosp_helpers.widgets.Explorer`, so a control that works in these works in all of them; every
+explorer's computation is timed at its sliders' corners by ``benchmarks/widgets.py``.
 
 A JupyterLab server is started on loopback with a random token, serving a temporary copy of
 ``notebooks/`` (so nothing is ever saved into the repository), with autosave, news and update checks
 switched off. Headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright, with a fresh
-profile) then, for every notebook: opens it (each of the two pages loads JupyterLab once and opens the
+profile) then, for each of the four notebooks: opens it (each of the two pages loads JupyterLab once and opens the
 following notebooks in it, as a learner opens them from the file browser), runs all cells (JupyterLab's
 *Run All Cells* command), waits for the kernel, and records
 
@@ -16,8 +23,8 @@ following notebooks in it, as a learner opens them from the file browser), runs 
 
 Two notebooks run at a time (two kernels on a 2-core machine, each with one core's worth of threads, as
 in the test session's own runs). The kernels run at ``COSP_SEED`` one above the test session's and on the
-generic kernel path (``browser_run_env``): the browser's runs are also the second seed and second kernel path of
-every check, and a check that fails there fails the test. The server is stopped by its process id
+generic kernel path (``browser_run_env``): a second seed for these four notebooks' checks, and a check that
+fails there fails the test. The server is stopped by its process id
 at the end. The tests are skipped when no Chromium is installed, unless ``COSP_REQUIRE_BROWSER=1``
 (set by ``.ci/run``), in which case a missing browser is a failure.
 """
@@ -45,6 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from robustness import PATHS, thread_env  # noqa: E402
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if re.fullmatch(r"\d\d_\w+\.ipynb", p.name))
+# 00: the course map and a drop-down; 03: a drop-down and an integer slider; 11: float, integer and logarithmic
+# sliders, and the explorer with the most work per update; 14: training with live progress bars.
+BROWSER_NOTEBOOKS = [p for p in NOTEBOOKS if p.name[:2] in ("00", "03", "11", "14")]
+CONTROLS = ("cosp.dropdown", "cosp.int_slider", "cosp.float_slider", "cosp.log_slider")
 SCREENSHOTS = ROOT / "build" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
 PARALLEL_PAGES = 2
@@ -402,7 +413,7 @@ async def _run_notebook(page: Page, server: LabServer, workspace: str, notebook:
 
 async def _run_all(server: LabServer, profile: Path) -> dict[str, NotebookRun]:
     queue: asyncio.Queue[Path] = asyncio.Queue()
-    for notebook in NOTEBOOKS:
+    for notebook in BROWSER_NOTEBOOKS:
         queue.put_nowait(notebook)
     results: dict[str, NotebookRun] = {}
     async with async_playwright() as p:
@@ -431,7 +442,7 @@ async def _run_all(server: LabServer, profile: Path) -> dict[str, NotebookRun]:
 
 @pytest.fixture(scope="module")
 def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, NotebookRun]:
-    """Run every notebook in JupyterLab in headless Chromium once; the tests below read the results."""
+    """Run the chosen notebooks in JupyterLab in headless Chromium once; the tests below read the results."""
     if SCREENSHOTS.exists():
         shutil.rmtree(SCREENSHOTS)
     SCREENSHOTS.mkdir(parents=True)
@@ -444,7 +455,7 @@ def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Notebook
         server.stop()
     results["__total__"] = NotebookRun("__total__", seconds=time.monotonic() - start)
     # wall-clock time depends on the machine and its load: reported here, budgeted in benchmarks/notebooks.py
-    print(f"browser test: all {len(NOTEBOOKS)} notebooks in {time.monotonic() - start:.0f} s, {PARALLEL_PAGES} at a time")
+    print(f"browser test: {len(BROWSER_NOTEBOOKS)} notebooks in {time.monotonic() - start:.0f} s, {PARALLEL_PAGES} at a time")
     summary = {
         name: {"seconds": round(r.seconds, 1), "control": r.control, "widget outputs": r.widget_outputs,
                "live widgets": r.widgets_rendered}
@@ -454,7 +465,7 @@ def browser_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Notebook
     return results
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", BROWSER_NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_jupyterlab_without_errors(browser_runs: dict[str, NotebookRun], notebook: Path) -> None:
     run = browser_runs[notebook.name]
     assert not run.failure, run.failure
@@ -464,13 +475,28 @@ def test_notebook_runs_in_jupyterlab_without_errors(browser_runs: dict[str, Note
     assert run.seed_printed == expected, f"the set-up cell printed COSP_SEED = {run.seed_printed}, expected {expected}"
 
 
+def _code(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+
+
+def test_the_chosen_notebooks_cover_every_control_the_map_and_training() -> None:
+    assert len(BROWSER_NOTEBOOKS) == 4
+    code = "\n".join(_code(notebook) for notebook in BROWSER_NOTEBOOKS)
+    used = {control for notebook in NOTEBOOKS for control in CONTROLS if control in _code(notebook)}
+    assert used == set(CONTROLS), f"the notebooks use {sorted(used)}; CONTROLS lists {CONTROLS}"
+    assert all(control in code for control in CONTROLS), [c for c in CONTROLS if c not in code]
+    assert "cosp.course.draw_course_map(" in code
+    assert "cosp.train(" in code or "cosp.train_ensemble(" in code
+
+
 def _explorers(notebook: Path) -> int:
     """How many explorers the notebook displays (each is built in a code cell of its own)."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     return sum("cosp.Explorer(" in "".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", BROWSER_NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_widget_renders(browser_runs: dict[str, NotebookRun], notebook: Path) -> None:
     run = browser_runs[notebook.name]
     assert run.finished, run.failure or run.errors
@@ -481,7 +507,7 @@ def test_every_widget_renders(browser_runs: dict[str, NotebookRun], notebook: Pa
     assert run.widgets_rendered >= _explorers(notebook), f"{run.widgets_rendered} live widgets on the page"
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", BROWSER_NOTEBOOKS, ids=lambda p: p.stem)
 def test_moving_a_control_redraws_the_figure(browser_runs: dict[str, NotebookRun], notebook: Path) -> None:
     run = browser_runs[notebook.name]
     assert run.finished, run.failure or run.errors

@@ -374,3 +374,55 @@ def test_node_levels_are_longest_paths_from_an_input(seed):
     assert set(levels) == set(g.nodes)
     assert all(levels[v] == longest(v) for v in g.nodes)
     assert list(levels.values()) == sorted(levels.values())  # listed level by level
+
+
+# --- WiredTreeNet -----------------------------------------------------------------------------------
+
+
+def test_wired_tree_net_with_the_tree_wiring_is_a_binary_tree_net():
+    import torch
+
+    from cosp_helpers.circuits import WiredTreeNet
+    from cosp_helpers.networks import BinaryTreeNet, count_parameters
+
+    tree = BinaryTreeNet(8, 5, seed=0)
+    wired = WiredTreeNet([[[0, 1], [2, 3], [4, 5], [6, 7]], [[0, 1], [2, 3]], [[0, 1]]], 5, seed=1)
+    assert count_parameters(wired) == count_parameters(tree) == 7 * (4 * 5 + 1)
+    with torch.no_grad():
+        for mine, theirs in zip(wired.parameters(), tree.parameters()):
+            mine.copy_(theirs)
+    x = torch.rand(20, 8)
+    torch.testing.assert_close(wired(x), tree(x), rtol=1e-5, atol=1e-6)
+    pairs = WiredTreeNet([[[0, 1], [2, 3]]], 3, seed=0, additive=True)
+    assert pairs(x[:, :4]).shape == (20, 1)
+    same = WiredTreeNet([[[0, 1], [2, 3]]], 3, seed=0, additive=True)
+    assert all(torch.equal(a, b) for a, b in zip(pairs.parameters(), same.parameters()))
+
+
+@pytest.mark.parametrize(
+    "wiring, kwargs, error, match",
+    [
+        ([], {}, ValueError, "wiring"),
+        ([[[0, 1], [2]]], {}, ValueError, "wiring\\[0\\]"),
+        ([[[0, -1]], [[0]]], {}, ValueError, "indices"),
+        ([[[0, 1], [2, 3]], [[0, 2]]], {}, ValueError, "indices"),
+        ([[[0, 1], [2, 3]]], {}, ValueError, "one node"),
+        ([[[0, 1]]], {"width": 0}, ValueError, "width"),
+        ([[[0, 1]]], {"additive": 1}, TypeError, "additive"),
+    ],
+)
+def test_wired_tree_net_errors(wiring, kwargs, error, match):
+    from cosp_helpers.circuits import WiredTreeNet
+
+    width = kwargs.pop("width", 3)
+    with pytest.raises(error, match=match):
+        WiredTreeNet(wiring, width, seed=0, **kwargs)
+
+
+def test_wired_tree_net_checks_its_input():
+    import torch
+
+    from cosp_helpers.circuits import WiredTreeNet
+
+    with pytest.raises(ValueError, match="x must have shape"):
+        WiredTreeNet([[[0, 3]]], 2, seed=0)(torch.zeros(4, 2))

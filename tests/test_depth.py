@@ -27,6 +27,7 @@ from cosp_helpers.depth import (
     takagi_network,
     telgarsky_bound,
     tent,
+    train_side_by_side,
     yarotsky_depth,
     yarotsky_product,
     yarotsky_square,
@@ -364,3 +365,79 @@ def test_depth_summary_is_consistent(k):
     assert abs(s["takagi_error"] - s["takagi_bound"]) <= 1e-15
     assert np.array_equal(s["sawtooth"], sawtooth(s["x"], k))
     assert np.allclose(s["takagi_approx"], takagi(s["x"], k), atol=1e-15)
+
+
+# ----------------------------------------------------------------------------------------------------
+# training shallow networks side by side
+# ----------------------------------------------------------------------------------------------------
+
+
+def _shallow_nets(widths, seed=0, dtype=torch.float32):
+    from cosp_helpers.networks import ShallowNet
+
+    return [ShallowNet(1, m, seed=seed + i).to(dtype) for i, m in enumerate(widths)]
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-9), (torch.float32, 1e-3)])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_side_by_side_equals_separate_training(dtype, rtol, batch_size):
+    from cosp_helpers.training import train
+
+    widths = [1, 3, 8]
+    x = np.linspace(0, 1, 48)[:, None]
+    y = np.column_stack([sawtooth(x[:, 0], 1), x[:, 0] ** 2, sawtooth(x[:, 0], 2)])
+    together, alone = _shallow_nets(widths, dtype=dtype), _shallow_nets(widths, dtype=dtype)
+    settings = dict(lr=0.01, steps=60, schedule="cosine", batch_size=batch_size, seed=3, progress=False, device="cpu")
+    history = train_side_by_side(together, x, y, **settings)
+    losses = [train(net, x, y[:, [j]], **settings).final_train_loss for j, net in enumerate(alone)]
+    for a, b in zip(together, alone):
+        for p, q in zip(a.parameters(), b.parameters()):
+            assert p.shape == q.shape and torch.allclose(p, q, rtol=rtol, atol=rtol * 1e-2)
+    assert history.steps[-1] == 60
+    if batch_size is None:  # full batch: the recorded loss is the sum of the networks' losses
+        assert math.isclose(history.final_train_loss, sum(losses), rel_tol=rtol)
+
+
+def test_side_by_side_leaves_the_global_generator_and_other_units_alone():
+    nets = _shallow_nets([2, 5])
+    state = torch.get_rng_state()
+    x = np.linspace(0, 1, 16)[:, None]
+    before = [p.detach().clone() for p in nets[1].parameters()]
+    # network 1's target is its own output: its loss starts at 0 with zero gradient, so it must not move
+    with torch.no_grad():
+        own = nets[1](torch.tensor(x, dtype=torch.float32)).numpy()
+    train_side_by_side(nets, x, np.hstack([x, own]), optimizer="sgd", lr=0.1, steps=5, progress=False, device="cpu")
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(before, nets[1].parameters()))
+
+
+@pytest.mark.parametrize(
+    "nets, x, y, exc, match",
+    [
+        ("net", np.zeros((4, 1)), np.zeros((4, 1)), TypeError, "nets must be a non-empty list"),
+        ([], np.zeros((4, 1)), np.zeros((4, 0)), TypeError, "nets must be a non-empty list"),
+        ([nn.Linear(1, 1)], np.zeros((4, 1)), np.zeros((4, 1)), TypeError, r"nets\[0\] must be a cosp_helpers.ShallowNet"),
+        ("two_inputs", np.zeros((4, 1)), np.zeros((4, 1)), ValueError, r"nets\[0\] must have one input and one output"),
+        ("mixed_activation", np.zeros((4, 1)), np.zeros((4, 2)), ValueError, "nets must share one activation"),
+        ("mixed_dtype", np.zeros((4, 1)), np.zeros((4, 2)), ValueError, "nets must share one dtype"),
+        ("same_twice", np.zeros((4, 1)), np.zeros((4, 2)), ValueError, "nets must be distinct"),
+        ("ok", [[0.0]] * 4, np.zeros((4, 1)), TypeError, "x_train must be a numpy array or a torch tensor"),
+        ("ok", np.zeros(4), np.zeros((4, 1)), ValueError, r"x_train must have shape \(n, 1\)"),
+        ("ok", np.zeros((4, 1)), np.zeros(4), ValueError, r"y_train must have shape \(n, 1\)"),
+        ("ok", np.zeros((4, 1)), np.full((4, 1), np.nan), ValueError, "y_train must be finite"),
+    ],
+)
+def test_side_by_side_errors(nets, x, y, exc, match):
+    from cosp_helpers.networks import ShallowNet
+
+    built = {
+        "two_inputs": lambda: [ShallowNet(2, 3)],
+        "mixed_activation": lambda: [ShallowNet(1, 2), ShallowNet(1, 2, activation="tanh")],
+        "mixed_dtype": lambda: [ShallowNet(1, 2), ShallowNet(1, 2).double()],
+        "same_twice": lambda: 2 * [ShallowNet(1, 2)],
+        "ok": lambda: [ShallowNet(1, 2)],
+    }
+    if isinstance(nets, str) and nets in built:
+        nets = built[nets]()
+    with pytest.raises(exc, match=match):
+        train_side_by_side(nets, x, y, steps=1, progress=False, device="cpu")

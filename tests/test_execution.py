@@ -1,8 +1,8 @@
 """Every course notebook runs from top to bottom in a fresh kernel, and every check it makes holds.
 
-The notebooks are executed once per test session (two at a time, in the current environment, at the
-environment's ``COSP_SEED``) by the ``executed_notebooks`` fixture (``tests/notebook_runs.py``); the book
-renders the executed copies. A notebook's checks are its tests: each ``cosp.check`` compares a
+The notebooks are executed once per test session (two at a time, at the environment's ``COSP_SEED``, on this
+machine's kernels or the generic kernel path, alternating along the course) by the ``executed_notebooks`` fixture
+(``tests/notebook_runs.py``); the book renders the executed copies. A notebook's checks are its tests: each ``cosp.check`` compares a
 measurement with the theory's prediction, and ``cosp.sanity`` an identity. A notebook passes when it ran to
 the end, logged at least one check, and none of them failed.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from notebook_runs import course_notebooks
+from notebook_runs import course_notebooks, kernel_path
 
 
 @pytest.mark.parametrize("notebook", [p.name for p in course_notebooks()], ids=lambda name: name[:-6])
@@ -19,6 +19,15 @@ def test_notebook_runs_and_its_checks_hold(executed_notebooks, notebook: str) ->
     run = executed_notebooks[notebook]
     failed = [f"{c['claim']}: measured {c['measured']}, margin {c['margin']} (basis: {c['basis']})"
               for c in run.checks if not c["passed"]]
-    assert run.error is None, f"{notebook} stopped: {run.error}" + (f"; failed checks: {failed}" if failed else "")
+    assert run.error is None, f"{notebook} stopped ({run.path} path): {run.error}" + (f"; failed checks: {failed}" if failed else "")
     assert run.checks, f"{notebook} made no check"
-    assert not failed, f"{notebook}: {len(failed)} failed check(s):\n" + "\n".join(failed)
+    assert not failed, f"{notebook} ({run.path} path): {len(failed)} failed check(s):\n" + "\n".join(failed)
+
+
+def test_the_runs_alternate_between_two_kernel_paths() -> None:
+    count = len(course_notebooks())
+    for seed in (0, 1, 7):
+        paths = [kernel_path(i, seed) for i in range(count)]
+        assert set(paths) == {"current", "generic"}
+        assert all(a != b for a, b in zip(paths, paths[1:])), paths
+        assert [kernel_path(i, seed + 1) for i in range(count)] != paths  # the next seed swaps them

@@ -380,3 +380,120 @@ def test_pruning_curve_errors():
         pruning.curve(net, x, y, [0.5, 2.0])
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         pruning.curve(copy, x, y, [0.5])
+
+
+# --- several penalized runs at once ----------------------------------------------------------------
+
+
+def _separate_and_batched(make, steps=30, members=4, shared=False, **extra):
+    """Train ``members`` networks with train_penalized and, separately, with train; return both."""
+    from cosp_helpers.pruning import train_penalized
+
+    g = np.random.default_rng(0)
+    xs = [g.uniform(-1, 1, (96, 8)).astype(np.float32) for _ in range(members)]
+    if shared:
+        xs = [xs[0]] * members
+    ys = [(x[:, :1] * x[:, 1:2] + np.sin(x[:, 2:3] * x[:, 5:6])).astype(np.float32) for x in xs]
+    xt = g.uniform(-1, 1, (50, 8)).astype(np.float32)
+    yt = (xt[:, :1] * xt[:, 1:2]).astype(np.float32)
+    lrs, decays, l1s = [0.02, 0.005, 0.02, 0.01][:members], [1e-3, 0.0, 0.0, 1e-2][:members], [0.0, 1e-4, 1e-2, 0.0][:members]
+    nets = [make(s) for s in range(members)]
+    refs = [copy.deepcopy(n) for n in nets]
+    batched = train_penalized(nets, xs[0] if shared else xs, ys[0] if shared else ys, x_test=xt, y_test=yt, lr=lrs, steps=steps,
+                              weight_decay=decays, l1=l1s, schedule="cosine", warmup=5, eval_every=10, device="cpu", **extra)
+    separate = [
+        train(r, xs[i], ys[i], x_test=xt, y_test=yt, lr=lrs[i], steps=steps, weight_decay=decays[i],
+              penalty=l1_penalty(l1s[i]) if l1s[i] else None, schedule="cosine", warmup=5, eval_every=10, progress=False, device="cpu")
+        for i, r in enumerate(refs)
+    ]  # fmt: skip
+    return nets, refs, batched, separate
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: BinaryTreeNet(8, 6, seed=s),
+        lambda s: BinaryTreeNet(8, 4, node_depth=2, seed=s),
+        lambda s: DeepNet(8, 10, depth=2, seed=s),
+        lambda s: pruning_wired(s),
+        lambda s: pruning_wired(s, additive=True),
+        lambda s: torch.nn.Sequential(torch.nn.Linear(8, 7, bias=True), torch.nn.Tanh(), torch.nn.Linear(7, 1)),
+    ],
+    ids=["tree", "deep-tree", "dense", "wired", "additive", "generic"],
+)
+@pytest.mark.parametrize("shared", [False, True])
+def test_train_penalized_gives_each_member_its_separate_run(make, shared):
+    torch.manual_seed(0)
+    nets, refs, batched, separate = _separate_and_batched(make, shared=shared)
+    for net, ref, hb, hs in zip(nets, refs, batched, separate):
+        for (name, p), q in zip(net.named_parameters(), ref.parameters()):
+            assert p.shape == q.shape
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=2e-5, msg=name)
+        assert hb.steps == hs.steps == [0, 10, 20, 30]
+        np.testing.assert_allclose(hb.train_loss, hs.train_loss, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(hb.test_loss, hs.test_loss, rtol=1e-4, atol=1e-7)
+
+
+def pruning_wired(seed, additive=False):
+    from cosp_helpers.circuits import WiredTreeNet
+
+    if additive:
+        return WiredTreeNet([[[0, 1], [2, 3], [4, 5], [6, 7]]], 5, seed=seed, additive=True)
+    return WiredTreeNet([[[0, 1, 2], [2, 3, 4], [4, 5, 6], [6, 7, 0]], [[0, 1, 2], [2, 3, 0]], [[0, 1]]], 5, seed=seed)
+
+
+def test_train_penalized_l1_switches_weights_off():
+    from cosp_helpers.pruning import train_penalized
+
+    x, y = _data(n=128)
+    nets = [DeepNet(8, 12, depth=1, seed=0), DeepNet(8, 12, depth=1, seed=0)]
+    train_penalized(nets, x, y, lr=0.01, steps=400, l1=[0.0, 1e-2], device="cpu")
+    assert weight_statistics(nets[1], 1e-3).total_fraction > weight_statistics(nets[0], 1e-3).total_fraction + 0.2
+
+
+def test_train_penalized_errors():
+    from cosp_helpers.pruning import train_penalized
+
+    x, y = _data(n=16)
+    nets = [DeepNet(8, 4, depth=1, seed=s) for s in range(2)]
+    kw = {"lr": 0.01, "steps": 2, "device": "cpu"}
+    with pytest.raises(TypeError, match="models"):
+        train_penalized(nets[0], x, y, **kw)
+    with pytest.raises(TypeError, match="models\\[1\\]"):
+        train_penalized([nets[0], "net"], x, y, **kw)
+    with pytest.raises(ValueError, match="distinct"):
+        train_penalized([nets[0], nets[0]], x, y, **kw)
+    with pytest.raises(ValueError, match="architecture"):
+        train_penalized([nets[0], DeepNet(8, 5, depth=1, seed=0)], x, y, **kw)
+    pruned = DeepNet(8, 4, depth=1, seed=2)
+    prune_to_fraction(pruned, 0.5)
+    with pytest.raises(ValueError, match="buffers or hooks"):
+        train_penalized([pruned], x, y, **kw)
+    with pytest.raises(ValueError, match="lr"):
+        train_penalized(nets, x, y, lr=[0.01], steps=2, device="cpu")
+    with pytest.raises(ValueError, match="lr"):
+        train_penalized(nets, x, y, lr=0.0, steps=2, device="cpu")
+    with pytest.raises(ValueError, match="weight_decay"):
+        train_penalized(nets, x, y, weight_decay=-1.0, **kw)
+    with pytest.raises(ValueError, match="l1"):
+        train_penalized(nets, x, y, l1=[0.0, -1e-3], **kw)
+    with pytest.raises(ValueError, match="x_train"):
+        train_penalized(nets, [x], y, **kw)
+    with pytest.raises(ValueError, match="x_train"):
+        train_penalized(nets, [x, x[:8]], y, **kw)
+    with pytest.raises(ValueError, match="same number of samples"):
+        train_penalized(nets, x, y[:8], **kw)
+    with pytest.raises(ValueError, match="same shape"):
+        train_penalized(nets, x, y[:, 0], **kw)
+    with pytest.raises(ValueError, match="x_test and y_test"):
+        train_penalized(nets, x, y, x_test=x, **kw)
+    with pytest.raises(ValueError, match="schedule"):
+        train_penalized(nets, x, y, schedule="linear", **kw)
+    with pytest.raises(ValueError, match="warmup"):
+        train_penalized(nets, x, y, warmup=5, **kw)
+    with pytest.raises(ValueError, match="eval_every"):
+        train_penalized(nets, x, y, eval_every=0, **kw)
+    with pytest.raises(ValueError, match="steps"):
+        train_penalized(nets, x, y, lr=0.01, steps=0, device="cpu")
+    with pytest.raises(FloatingPointError, match="models\\[1\\]"):
+        train_penalized(nets, x, y, lr=[0.01, 1e30], steps=20, device="cpu")

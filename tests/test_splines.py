@@ -272,3 +272,62 @@ def test_errors():
         min_tv_interpolant(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 0.0]), np.array([5.0]))
     with pytest.raises(ValueError, match="interval must be"):
         plot_spline(good, interval=(1.0, 0.0))
+
+
+# --- several nets trained at once -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linear_term", [True, False])
+def test_train_spline_nets_matches_separate_training_bit_for_bit(linear_term):
+    from cosp_helpers.training import train
+
+    x = np.linspace(-1, 1, 10, dtype=np.float32)[:, None]
+    y = np.sin(3 * x).astype(np.float32)
+    strengths = [0.0, 1e-2, 0.0, 0.3]
+    seeds = [0, 1, 2, 1]
+    together = [SplineNet(20, linear_term=linear_term, seed=s) for s in seeds]
+    histories = splines.train_spline_nets(together, x, y, strengths, lr=0.02, steps=150, schedule="cosine", warmup=5,
+                                          device="cpu")
+    for net, s, seed, h in zip(together, strengths, seeds, histories):
+        alone = SplineNet(20, linear_term=linear_term, seed=seed)
+        penalty = (lambda m, s=s: s * m.weight_decay()) if s > 0 else None
+        ref = train(alone, x, y, lr=0.02, steps=150, schedule="cosine", warmup=5, penalty=penalty, progress=False,
+                    device="cpu")
+        for (name, p), q in zip(net.named_parameters(), alone.parameters()):
+            assert torch.equal(p, q), name
+        assert h.steps == ref.steps and h.train_loss == ref.train_loss and h.final_train_loss == ref.final_train_loss
+        assert h.test_loss == [] and h.final_test_loss is None
+
+
+def test_train_spline_nets_one_net_and_errors():
+    x = np.linspace(-1, 1, 6, dtype=np.float32)[:, None]
+    y = np.abs(x)
+    (h,) = splines.train_spline_nets([SplineNet(4)], x, y, np.array([0.1]), lr=0.05, steps=3)
+    assert h.steps == [0, 1, 2, 3] and np.isfinite(h.final_train_loss)
+    net = SplineNet(4)
+    with pytest.raises(TypeError, match="nets must be a non-empty list"):
+        splines.train_spline_nets([], x, y, [], steps=1)
+    with pytest.raises(TypeError, match=r"nets\[1\] must be a SplineNet"):
+        splines.train_spline_nets([net, ShallowNet(1, 4)], x, y, [0.0, 0.0], steps=1)
+    with pytest.raises(ValueError, match="one shape"):
+        splines.train_spline_nets([net, SplineNet(5)], x, y, [0.0, 0.0], steps=1)
+    with pytest.raises(ValueError, match="one shape"):
+        splines.train_spline_nets([net, SplineNet(4, linear_term=False)], x, y, [0.0, 0.0], steps=1)
+    with pytest.raises(ValueError, match="distinct"):
+        splines.train_spline_nets([net, net], x, y, [0.0, 0.0], steps=1)
+    with pytest.raises(ValueError, match="one strength per net"):
+        splines.train_spline_nets([net], x, y, [0.0, 0.1], steps=1)
+    with pytest.raises(ValueError, match=r"strengths\[0\] must be >= 0"):
+        splines.train_spline_nets([net], x, y, [-0.1], steps=1)
+    with pytest.raises(ValueError, match=r"strengths\[0\] must be finite"):
+        splines.train_spline_nets([net], x, y, [float("nan")], steps=1)
+    with pytest.raises(TypeError, match="strengths must be a sequence"):
+        splines.train_spline_nets([net], x, y, 0.1, steps=1)
+    with pytest.raises(TypeError, match="strengths must be a 1-D sequence"):
+        splines.train_spline_nets([net], x, y, np.zeros((1, 1)), steps=1)
+    with pytest.raises(ValueError, match=r"x_train must have shape \(n, 1\)"):
+        splines.train_spline_nets([net], np.zeros((6, 2), np.float32), y, [0.0], steps=1)
+    with pytest.raises(ValueError, match=r"y_train must have shape \(n, 1\)"):
+        splines.train_spline_nets([net], x, y[:, 0], [0.0], steps=1)
+    with pytest.raises(ValueError, match="steps must be"):
+        splines.train_spline_nets([net], x, y, [0.0], steps=0)

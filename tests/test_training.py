@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from cosp_helpers.networks import BinaryTreeNet, DeepNet
-from cosp_helpers.training import TrainHistory, _lr_factor, evaluate, train, train_ensemble
+from cosp_helpers.networks import BinaryTreeNet, DeepNet, ShallowNet
+from cosp_helpers.training import TrainHistory, _lr_factor, _stacks_natively, evaluate, train, train_ensemble
 
 CPU = "cpu"
 
@@ -437,13 +437,30 @@ def tree_data(n: int = 96, seed: int = 3):
     return x, torch.sin(2 * x[:, :2].sum(1, keepdim=True)) * x[:, 2:3]
 
 
+ENSEMBLE_NETS = {
+    "tree": lambda s: BinaryTreeNet(4, 5, seed=s),
+    "tree on 8 inputs, 2 hidden layers per node, tanh": lambda s: BinaryTreeNet(8, 3, node_depth=2, activation="tanh",
+                                                                                 seed=s),
+    "shallow": lambda s: ShallowNet(4, 7, seed=s),
+    "deep, softplus": lambda s: DeepNet(4, 6, depth=3, activation="softplus", seed=s),
+}
+
+
+def ensemble_data(name: str):
+    x, y = tree_data()
+    if "8 inputs" in name:
+        x = torch.cat([x, x.flip(1)], 1)
+    return x, y
+
+
+@pytest.mark.parametrize("name", list(ENSEMBLE_NETS))
 @pytest.mark.parametrize("batch_size, schedule, warmup", [(None, "constant", 0), (32, "cosine", 0), (None, "cosine", 8)])
-def test_ensemble_follows_the_separate_runs_step_by_step(batch_size, schedule, warmup):
+def test_ensemble_follows_the_separate_runs_step_by_step(name, batch_size, schedule, warmup):
     # members share no parameters and Adam acts element by element, so each member's trajectory is the one train()
     # gives it alone; in float64 the two differ only by the order of summation in the batched kernels
-    x, y = tree_data()
-    alone = [BinaryTreeNet(4, 5, seed=s).double() for s in range(3)]
-    together = [BinaryTreeNet(4, 5, seed=s).double() for s in range(3)]
+    x, y = ensemble_data(name)
+    alone = [ENSEMBLE_NETS[name](s).double() for s in range(3)]
+    together = [ENSEMBLE_NETS[name](s).double() for s in range(3)]
     args = {"lr": 0.02, "steps": 40, "batch_size": batch_size, "schedule": schedule, "warmup": warmup, "seed": 5,
             "eval_every": 10, "progress": False, "device": CPU}
     separate = [train(m, x, y, x_test=x[:40], y_test=y[:40], **args) for m in alone]
@@ -455,6 +472,41 @@ def test_ensemble_follows_the_separate_runs_step_by_step(batch_size, schedule, w
     for m1, m2 in zip(alone, together):  # the trained values are written back into the members
         for p1, p2 in zip(m1.parameters(), m2.parameters()):
             np.testing.assert_allclose(p2.detach().numpy(), p1.detach().numpy(), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", list(ENSEMBLE_NETS))
+def test_stacked_forward_is_each_members_forward(name):
+    # the package's networks run an ensemble as one batch of products; member i must be exactly its own forward
+    x, _ = ensemble_data(name)
+    members = [ENSEMBLE_NETS[name](s).double() for s in range(4)]
+    params = torch.func.stack_module_state(members)[0]
+    stacked = members[0]._stacked_forward(params, x)
+    assert stacked.shape == (4, x.shape[0], 1)
+    for i, member in enumerate(members):
+        np.testing.assert_allclose(stacked[i].detach().numpy(), member(x).detach().numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_ensemble_cross_entropy_and_the_generic_path_agree_with_train():
+    # a 3-class DeepNet, on the native stacked path with cross-entropy; and a torch.nn.Sequential, which train_ensemble
+    # runs through torch.func.vmap instead; both must follow train() step by step
+    x, _ = tree_data()
+    labels = (x[:, 0] > 0).long() + (x[:, 1] > 0.3).long()
+    args = {"loss": "cross_entropy", "lr": 0.02, "steps": 30, "batch_size": 32, "seed": 2, "eval_every": 10,
+            "progress": False, "device": CPU}
+    alone = [DeepNet(4, 6, depth=2, n_outputs=3, seed=s).double() for s in range(2)]
+    together = [DeepNet(4, 6, depth=2, n_outputs=3, seed=s).double() for s in range(2)]
+    for h1, h2 in zip([train(m, x, labels, **args) for m in alone], train_ensemble(together, x, labels, **args)):
+        np.testing.assert_allclose(h2.train_loss, h1.train_loss, rtol=1e-9)
+    def generic(seed):  # not one of the package's networks: train_ensemble runs it through torch.func.vmap
+        torch.manual_seed(seed)
+        return torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 1)).double()
+
+    assert _stacks_natively(alone[0], {}, "cross_entropy") and not _stacks_natively(generic(0), {}, "mse")
+    y = torch.sin(x.sum(1, keepdim=True))
+    args = args | {"loss": "mse"}
+    separate = [train(generic(s), x, y, **args) for s in range(2)]
+    for h1, h2 in zip(separate, train_ensemble([generic(s) for s in range(2)], x, y, **args)):
+        np.testing.assert_allclose(h2.train_loss, h1.train_loss, rtol=1e-9)
 
 
 def test_ensemble_members_differ_and_fit():
