@@ -899,26 +899,13 @@ def train_penalized(
     from torch.func import stack_module_state
 
     from .runtime import resolve_device
-    from .training import _SCHEDULES, _check_warmup, _lr_factor, _member_histories
+    from .training import _SCHEDULES, _check_warmup, _lr_factor, _member_histories, _stack_members
 
     started = time.perf_counter()
-    if not isinstance(models, (list, tuple)) or not models:
-        raise TypeError(f"models must be a non-empty list of torch.nn.Module, got {type(models).__name__}")
+    models = _stack_members(models)[0]  # the checks of train_ensemble: distinct modules of one architecture, all trainable
     for i, model in enumerate(models):
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"models[{i}] must be a torch.nn.Module, got {type(model).__name__}")
-    if len({id(m) for m in models}) != len(models):
-        raise ValueError("models must be distinct modules (the same module appears twice)")
-    shapes = [{name: tuple(p.shape) for name, p in m.named_parameters()} for m in models]
-    for i, model in enumerate(models):
-        if type(model) is not type(models[0]) or shapes[i] != shapes[0]:
-            raise ValueError(f"models must share one architecture (class and parameter shapes); models[{i}] differs from models[0]")
-        if not all(p.requires_grad for p in model.parameters()):
-            raise ValueError(f"models[{i}] has frozen parameters; every parameter is trained")
         if any(True for _ in model.buffers()) or any(m._forward_hooks or m._forward_pre_hooks for m in model.modules()):
             raise ValueError(f"models[{i}] has buffers or hooks (e.g. pruning masks); train it with cosp_helpers.training.train")
-    if not shapes[0]:
-        raise ValueError("models have no trainable parameters")
     members = len(models)
     lrs = _per_member("lr", lr, members, positive=True)
     decays = _per_member("weight_decay", weight_decay, members, positive=False)

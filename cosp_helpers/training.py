@@ -545,7 +545,7 @@ def _stack_members(models: object) -> tuple[list[nn.Module], dict, dict]:
                 f"({type(model).__name__}) differs from models[0] ({type(models[0]).__name__})"
             )
         if not all(p.requires_grad for p in model.parameters()):
-            raise ValueError(f"models[{i}] has frozen parameters; train_ensemble trains every parameter")
+            raise ValueError(f"models[{i}] has frozen parameters; every parameter is trained")
     if not shapes[0]:
         raise ValueError("models have no trainable parameters")
     params, buffers = stack_module_state(list(models))
