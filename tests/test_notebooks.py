@@ -223,6 +223,9 @@ def test_exercises_have_self_checks_and_hidden_solutions(notebook) -> None:
         assert re.search(r"^answer = None", learner.source, re.M), f"{path.name}, exercise {n}: the work cell must run as given"
         assert "check_answer(" in check.source or "NOT_ANSWERED" in check.source, f"{path.name}, exercise {n}: no self-check"
         assert "check_answer(" in solution.source, f"{path.name}, exercise {n}: the solution must pass through check_answer"
+        # the course kit moves the solution into the work cell of the teacher's version, and grades what it leaves in `answer`
+        assert re.search(r"^answer = \S", solution.source.rstrip().splitlines()[-1]), (
+            f"{path.name}, exercise {n}: the solution must end by setting `answer`, as the work cell would")
         assert solution.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name}, exercise {n}: hide the solution"
         # ...and in the book too, where the tag "hide-input" collapses a cell's source behind a toggle
         assert "hide-input" in solution.metadata.get("tags", []), f"{path.name}, exercise {n}: tag the solution 'hide-input'"

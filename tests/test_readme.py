@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import cosp_helpers as cosp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,9 +55,42 @@ def test_notebook_map_lists_every_notebook_with_a_run_time() -> None:
             assert f"{info.number:02d} {info.title}" in flat, f"'{info.number:02d} {info.title}' missing from 'In preparation'"
 
 
+def _repository_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kit_repository", ROOT / "kit" / "repository.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_binder_badge_opens_the_first_notebook() -> None:
     badge = re.search(r"\(https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/HEAD\?labpath=notebooks%2F00_start_here\.ipynb\)", README)
     assert badge, "the README needs a Launch-on-Binder badge opening notebooks/00_start_here.ipynb"
+
+
+def test_binder_badge_is_written_from_the_one_repository_setting() -> None:
+    repository = _repository_module()
+    slug = repository.slug()  # repository.url in book/_config.yml, which the book's buttons read too
+    assert repository.badge(slug) in README, "the README's badge disagrees with book/_config.yml: run kit/repository.py " + slug
+    assert README.count("mybinder.org/v2/gh/") == 1, "the repository's address appears in the README only in its badge"
+
+
+def test_a_fork_changes_the_repository_in_one_command(tmp_path) -> None:
+    repository = _repository_module()
+    config, readme = tmp_path / "_config.yml", tmp_path / "README.md"
+    config.write_text((ROOT / "book" / "_config.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    readme.write_text(README, encoding="utf-8")
+    repository.write("someone-else/their-fork", config, readme)
+    assert repository.slug(config) == "someone-else/their-fork"
+    assert repository.badge("someone-else/their-fork") in readme.read_text(encoding="utf-8")
+    assert readme.read_text(encoding="utf-8").replace(repository.badge("someone-else/their-fork"), "") == README.replace(
+        repository.badge(repository.slug()), ""), "nothing but the badge changes in the README"
+    for bad in ("no-slash", "a/b/c", "owner/", " owner/name"):
+        with pytest.raises(ValueError, match="repository must look like 'OWNER/NAME'"):
+            repository.write(bad, config, readme)
+    with pytest.raises(TypeError, match="repository must be a string"):
+        repository.write(None, config, readme)
 
 
 def test_local_links_exist() -> None:
