@@ -49,7 +49,10 @@ def cpu_description() -> dict[str, str]:
     family, model = fields.get("cpu family", "?"), fields.get("model", "?")
     info["model"] = f"{fields.get('model name', info['model'])} (family {family}, model {model})"
     info["MHz"] = fields.get("cpu MHz", "?")
-    info["vector"] = ", ".join(ext for ext in ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if ext in flags) or "none of AVX"
+    info["vector"] = (
+        ", ".join(ext for ext in ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile") if ext in flags)
+        or "none of AVX"
+    )
     return info
 
 
@@ -135,7 +138,9 @@ SETTINGS = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=100, help="training steps per timed run (default 100)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting; the median is reported (default 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed runs per setting; the median is reported (default 3)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.steps < 1 or args.repeats < 1:
@@ -151,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"processor: {cpu['model']}, {cpu['MHz']} MHz, {cpu['vector']}; {os.cpu_count()} cores visible")
     print(f"torch {torch.__version__}: kernel path {torch.backends.cpu.get_cpu_capability()}, BLAS {blas}")
     print(f"one thread, 512 x 512 float32 product: {sgemm_gflops():.1f} GFLOP/s")
-    print(f"notebook 04's training, 3 networks of 1 500 parameters together; ms per step, median of {args.repeats} runs "
-          f"of {args.steps} steps")
+    print(
+        f"notebook 04's training, 3 networks of 1 500 parameters together; ms per step, median of {args.repeats} runs "
+        f"of {args.steps} steps"
+    )
     print("| setting | tree | shallow | tree, relative |")
     print("| --- | ---: | ---: | ---: |")
     reference = None

@@ -22,9 +22,10 @@ test fails while the work cell still holds ``answer = None``, so a blank exercis
 grading nbgrader restores every graded cell from the teacher version, so a student's edits to a self-check
 do not count.
 
-``--verify`` grades, in a scratch copy of the kit, for each notebook, the teacher version as a submission (every question must score its
-point), the student version as handed out (every question must score zero) and a submission with one wrong
-answer and the other answers right (that question alone must score zero); the exit status is 1 otherwise.
+``--verify`` grades, in a scratch copy of the kit, three submissions of each notebook: the teacher version (every
+question must score its point), the student version as handed out (every question must score zero) and a
+submission with one wrong answer and the other answers right (that question alone must score zero); the exit
+status is 1 otherwise.
 """
 
 from __future__ import annotations
@@ -130,19 +131,31 @@ def exercises(nb: nbformat.NotebookNode, name: str = "notebook") -> list[Exercis
     previous = -1
     for n, (work, check, solution) in enumerate(zip(*tagged.values()), 1):
         if not previous < work < check < solution:
-            raise KitError(f"{name}, exercise {n}: the cells must go work, self-check, solution, after the exercise before")
+            raise KitError(
+                f"{name}, exercise {n}: the cells must go work, self-check, solution, after the exercise before"
+            )
         solution_source = nb.cells[solution].source.rstrip().splitlines()
         if not solution_source or not solution_source[-1].startswith("answer = "):
             raise KitError(f"{name}, exercise {n}: the worked solution must end by setting `answer`")
-        notes = [i for i in range(check + 1, solution)
-                 if nb.cells[i].cell_type == "markdown" and nb.cells[i].source.startswith("**Solution to exercise")]
+        notes = [
+            i
+            for i in range(check + 1, solution)
+            if nb.cells[i].cell_type == "markdown" and nb.cells[i].source.startswith("**Solution to exercise")
+        ]
         found.append(Exercise(n, work, check, solution, notes[0] if notes else None))
         previous = solution
     return found
 
 
 def _grading(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": grade, "schema_version": 3, "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": grade,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     return meta
@@ -159,7 +172,9 @@ def teacher_version(nb: nbformat.NotebookNode, name: str = "notebook") -> nbform
         body = [line for line in nb.cells[ex.solution].source.rstrip().splitlines() if line.strip() != WORKED_HEADER]
         work.source = "\n".join([work.source.rstrip(), SOLUTION_BEGIN, *body, SOLUTION_END])
         work.metadata["nbgrader"] = _grading(f"exercise-{ex.number}-work", solution=True, grade=False)
-        hidden = f'assert answer is not None, "exercise {ex.number} is not answered: its work cell still sets answer = None"'
+        hidden = (
+            f'assert answer is not None, "exercise {ex.number} is not answered: its work cell still sets answer = None"'
+        )
         check.source = "\n".join([check.source.rstrip(), HIDDEN_BEGIN, hidden, HIDDEN_END])
         check.metadata["nbgrader"] = _grading(f"exercise-{ex.number}-check", solution=False, grade=True, points=1)
         drop.add(ex.solution)
@@ -237,7 +252,9 @@ def notebook_paths(selection: list[str] | None = None, notebooks: Path = NOTEBOO
     chosen = [p for p in paths if p.stem[:2] in selection or p.stem in selection]
     unknown = set(selection) - {p.stem[:2] for p in chosen} - {p.stem for p in chosen}
     if unknown:
-        raise ValueError(f"notebooks must be two-digit numbers or names of notebooks/NN_slug.ipynb, got {sorted(unknown)}")
+        raise ValueError(
+            f"notebooks must be two-digit numbers or names of notebooks/NN_slug.ipynb, got {sorted(unknown)}"
+        )
     return chosen
 
 
@@ -248,7 +265,11 @@ def build(out: Path = DEFAULT_OUT, selection: list[str] | None = None, notebooks
     out = Path(out)
     paths = notebook_paths(selection, notebooks)
     config = out / "nbgrader_config.py"
-    if out.exists() and any(out.iterdir()) and not (config.exists() and config.read_text().startswith(CONFIG.split("\n")[0])):
+    if (
+        out.exists()
+        and any(out.iterdir())
+        and not (config.exists() and config.read_text().startswith(CONFIG.split("\n")[0]))
+    ):
         raise ValueError(f"out must be a new folder or a course kit made before, got {out}, which holds other files")
     # rebuilt: the teacher and student versions; kept: submissions, grades and feedback of an earlier build
     for part in ("source", "release"):
@@ -289,7 +310,9 @@ def _kit_wrong(value):
 answer = _kit_wrong(answer)'''
 
 
-def submissions(teacher: nbformat.NotebookNode, student: nbformat.NotebookNode, wrong: int) -> dict[str, nbformat.NotebookNode]:
+def submissions(
+    teacher: nbformat.NotebookNode, student: nbformat.NotebookNode, wrong: int
+) -> dict[str, nbformat.NotebookNode]:
     """The test submissions: ``reference`` (the teacher version), ``blank`` (the student version as handed out), and
     ``wrong`` (the worked answers, with exercise ``wrong`` answered wrongly)."""
     mixed = copy.deepcopy(teacher)
@@ -331,8 +354,11 @@ def verify(course: Path, assignment: str, wrong: int = 1, timeout: int = CELL_TI
     for who in expected_students:
         _check(api.autograde(assignment, who, force=True, create=True), f"autograde {assignment} for {who}")
     seconds = time.perf_counter() - start
-    expected = {"reference": {k: 1.0 for k in range(1, n + 1)}, "blank": {k: 0.0 for k in range(1, n + 1)},
-                "wrong": {k: 0.0 if k == wrong else 1.0 for k in range(1, n + 1)}}
+    expected = {
+        "reference": {k: 1.0 for k in range(1, n + 1)},
+        "blank": {k: 0.0 for k in range(1, n + 1)},
+        "wrong": {k: 0.0 if k == wrong else 1.0 for k in range(1, n + 1)},
+    }
     return {"scores": scores(course, assignment, list(expected)), "expected": expected, "seconds": seconds}
 
 
@@ -345,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", help="two-digit numbers or names (default: every notebook)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the course directory (default {DEFAULT_OUT})")
-    parser.add_argument("--verify", action="store_true", help="grade a reference, a blank and a wrong submission per notebook")
+    parser.add_argument(
+        "--verify", action="store_true", help="grade a reference, a blank and a wrong submission per notebook"
+    )
     args = parser.parse_args(argv)
     # notes for nbgrader's and nbformat's developers (cell ids of older notebooks, SQLAlchemy sessions), not for a lecturer
     warnings.filterwarnings("ignore", module="nbformat")
@@ -356,7 +384,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     start = time.perf_counter()
     released = build(args.out, args.notebooks)
-    print(f"built {args.out} in {time.perf_counter() - start:.1f} s: {len(released)} notebooks, teacher and student versions")
+    print(
+        f"built {args.out} in {time.perf_counter() - start:.1f} s: {len(released)} notebooks, teacher and student versions"
+    )
     if not args.verify:
         return 0
     # the test submissions are graded in a copy, so that the kit's gradebook holds only real students
@@ -372,10 +402,15 @@ def main(argv: list[str] | None = None) -> int:
         got = result["scores"]
         ok = all(got.get(who) == want for who, want in result["expected"].items())
         failures += not ok
-        show = {who: " ".join(f"{got.get(who, {}).get(k, float('nan')):g}" for k in sorted(want))
-                for who, want in result["expected"].items()}
-        print(f"| {path.stem} | {show['reference']} | {show['blank']} | {show['wrong']} ({wrong}) | {result['seconds']:.0f} |"
-              + ("" if ok else " **unexpected**"), flush=True)
+        show = {
+            who: " ".join(f"{got.get(who, {}).get(k, float('nan')):g}" for k in sorted(want))
+            for who, want in result["expected"].items()
+        }
+        print(
+            f"| {path.stem} | {show['reference']} | {show['blank']} | {show['wrong']} ({wrong}) | {result['seconds']:.0f} |"
+            + ("" if ok else " **unexpected**"),
+            flush=True,
+        )
     shutil.rmtree(scratch, ignore_errors=True)
     return 1 if failures else 0
 

@@ -32,15 +32,19 @@ def slug(config: Path = CONFIG) -> str:
 
 def badge(repository: str) -> str:
     """The README's Launch-on-Binder badge for ``repository`` (``owner/name``), opening the first notebook."""
-    return (f"[![Launch on Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{repository}/HEAD"
-            "?labpath=notebooks%2F00_start_here.ipynb)")
+    return (
+        f"[![Launch on Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{repository}/HEAD"
+        "?labpath=notebooks%2F00_start_here.ipynb)"
+    )
 
 
 def check_slug(repository: object) -> str:
     if not isinstance(repository, str):
         raise TypeError(f"repository must be a string 'OWNER/NAME', got {type(repository).__name__}")
     if not SLUG.match(repository):
-        raise ValueError(f"repository must look like 'OWNER/NAME' (a GitHub account and repository name), got {repository!r}")
+        raise ValueError(
+            f"repository must look like 'OWNER/NAME' (a GitHub account and repository name), got {repository!r}"
+        )
     return repository
 
 

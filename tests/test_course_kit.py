@@ -92,9 +92,15 @@ def test_student_version_keeps_the_exercises_and_self_checks(course, path) -> No
     released = _released(course, path)
     sources = [c.source for c in released.cells]
     for ex in kit.exercises(original, path.name):
-        assert original.cells[ex.check].source.strip() in sources, f"{path.name}, exercise {ex.number}: self-check changed"
-        work = next(c for c in released.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"exercise-{ex.number}-work")
-        assert work.source.startswith(original.cells[ex.work].source.rstrip()), "the work cell starts as handed out before"
+        assert original.cells[ex.check].source.strip() in sources, (
+            f"{path.name}, exercise {ex.number}: self-check changed"
+        )
+        work = next(
+            c for c in released.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"exercise-{ex.number}-work"
+        )
+        assert work.source.startswith(original.cells[ex.work].source.rstrip()), (
+            "the work cell starts as handed out before"
+        )
         assert re.search(r"^answer = None", work.source, re.M)
     assert all(not c.get("outputs") for c in released.cells if c.cell_type == "code"), "outputs are cleared"
     assert kit.RELEASE_NOTE in sources
@@ -109,7 +115,8 @@ def test_gradebook_has_one_point_per_exercise(course) -> None:
             count = len(kit.exercises(nbformat.read(path, as_version=4)))
             notebook = gradebook.find_notebook(path.stem, path.stem)
             assert [(c.name, c.max_score) for c in sorted(notebook.grade_cells, key=lambda c: c.name)] == [
-                (f"exercise-{k}-check", 1.0) for k in range(1, count + 1)]
+                (f"exercise-{k}-check", 1.0) for k in range(1, count + 1)
+            ]
             total += count
     assert total == sum(len(kit.exercises(nbformat.read(p, as_version=4))) for p in NOTEBOOKS) >= 2 * len(NOTEBOOKS)
 
@@ -143,11 +150,15 @@ def test_grading(course, tmp_path, number, wrong) -> None:
     # left nothing that later cells need)
     for who, allowed in (("reference", set()), ("blank", {f"exercise-{k}-check" for k in result["expected"]["blank"]})):
         graded = nbformat.read(grading / "autograded" / who / path.stem / path.name, as_version=4)
-        failed = {c.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}") for i, c in enumerate(graded.cells)
-                  if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)}
+        failed = {
+            c.metadata.get("nbgrader", {}).get("grade_id", f"cell {i}")
+            for i, c in enumerate(graded.cells)
+            if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)
+        }
         assert failed <= allowed, f"{path.name}, {who}: errors in {sorted(failed - allowed)}"
     assert "exercise 1 is not answered" in nbformat.writes(
-        nbformat.read(grading / "autograded" / "blank" / path.stem / path.name, as_version=4))
+        nbformat.read(grading / "autograded" / "blank" / path.stem / path.name, as_version=4)
+    )
 
 
 def test_malformed_exercises_are_refused() -> None:
