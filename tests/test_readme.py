@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts import load_script
+
 import cosp_helpers as cosp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,12 +58,7 @@ def test_notebook_map_lists_every_notebook_with_a_run_time() -> None:
 
 
 def _repository_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("kit_repository", ROOT / "kit" / "repository.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("kit/repository.py")
 
 
 def test_binder_badge_opens_the_first_notebook() -> None:
