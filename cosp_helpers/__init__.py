@@ -61,7 +61,7 @@ from . import (
 from .claims import CheckFailed, check, sanity
 from .exercises import NOT_ANSWERED, check_answer
 from .networks import BinaryTreeNet, DeepNet, ShallowNet, count_parameters, parameter_count, width_for_budget
-from .plotting import lecture_rc, plot_loglog
+from .plotting import lecture_rc, plot_loglog, show
 from .rates import fit_loglog_slope
 from .runtime import base_seed, derive_seed, get_device, get_scale, run_seeds, scaled, seed_everything, versions
 from .training import evaluate, train, train_ensemble
@@ -89,6 +89,7 @@ __all__ = [
     # figures and explorers
     "lecture_rc",
     "plot_loglog",
+    "show",
     "Explorer",
     "int_slider",
     "float_slider",

@@ -1,8 +1,17 @@
-"""Plot helpers for figures a class can read from the back row.
+"""Plot helpers for figures a class can read from the back row, and that every reader can read.
 
 Every helper takes ``ax=None`` (a new figure is made when it is None) and returns the Axes. None
 of them changes matplotlib's global settings; a notebook that wants large type everywhere applies
 :func:`lecture_rc` itself, e.g. ``plt.rcParams.update(lecture_rc())``.
+
+Two rules for every figure of the course:
+
+* it is shown with :func:`show`, which attaches a one-line text alternative (the ``alt`` of the image
+  on the book's pages and in the slides, what a screen reader reads);
+* its colours come from :data:`OKABE_ITO` (the cycle ``C0``-``C7`` under :func:`lecture_rc`), greys, or a
+  colour map of :data:`COLOUR_MAPS`: colours that stay apart for readers with any of the three kinds of
+  colour blindness (``tests/test_plotting.py`` checks the palette under simulated protanopia, deuteranopia
+  and tritanopia).
 """
 
 from __future__ import annotations
@@ -12,11 +21,33 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from ._checks import check_array, check_real
 from .rates import SlopeFit
 
-__all__ = ["lecture_rc", "get_ax", "plot_loglog", "annotate_slope"]
+__all__ = ["OKABE_ITO", "COLOUR_MAPS", "lecture_rc", "show", "get_ax", "plot_loglog", "annotate_slope"]
+
+#: The colour cycle of :func:`lecture_rc` (``C0`` to ``C7`` in that order): the palette of Okabe & Ito (2008),
+#: chosen to stay distinguishable under protanopia, deuteranopia and tritanopia. Yellow comes last: it is
+#: pale on white, for areas rather than lines.
+OKABE_ITO: dict[str, str] = {
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "bluish green": "#009E73",
+    "reddish purple": "#CC79A7",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "black": "#000000",
+    "yellow": "#F0E442",
+}
+
+#: Colour maps the course's figures use: perceptually uniform sequential maps whose lightness alone orders
+#: the values (so they read in any colour vision, and in grey), greys, and ColorBrewer's red-blue diverging
+#: map, whose two arms differ in lightness and in the blue-yellow direction that every dichromat keeps.
+COLOUR_MAPS = ("viridis", "cividis", "magma", "inferno", "plasma", "gray", "Greys", "RdBu", "RdBu_r")
+
+ALT_MAX_CHARS = 300
 
 
 def lecture_rc() -> dict[str, object]:
@@ -29,8 +60,7 @@ def lecture_rc() -> dict[str, object]:
     """
     from cycler import cycler
 
-    # Okabe & Ito (2008) colour-blind-safe palette
-    colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+    colours = list(OKABE_ITO.values())
     return {
         "font.size": 14,
         "axes.titlesize": 16,
@@ -47,6 +77,59 @@ def lecture_rc() -> dict[str, object]:
         "figure.dpi": 100,
         "figure.constrained_layout.use": True,
     }
+
+
+def check_alt(alt: object) -> str:
+    """Return ``alt`` if it is a usable text alternative for a figure: one line of 10 to 300 characters."""
+    if not isinstance(alt, str):
+        raise TypeError(f"alt must be a one-line description of the figure (a str), got {type(alt).__name__}")
+    text = alt.strip()
+    if "\n" in text or not 10 <= len(text) <= ALT_MAX_CHARS:
+        raise ValueError(f"alt must be one line of 10 to {ALT_MAX_CHARS} characters describing the figure, got {alt!r}")
+    return text
+
+
+def show(fig: Figure | None = None, *, alt: str) -> None:
+    """Show ``fig`` (default: the current figure) with ``alt`` as its text alternative, then close it.
+
+    In a notebook the figure is displayed as a PNG whose output metadata carries ``alt``; the book and the
+    slides write it into the image's ``alt`` attribute. Outside a notebook the figure is only closed.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure or None
+        The figure to show; None takes the current figure.
+    alt : str
+        One line (10 to 300 characters) saying what the figure shows: its axes, what is plotted, and what a
+        reader should see, e.g. ``"Test error against parameters, log-log: the tree's line lies lowest"``.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots(); _ = ax.plot([0, 1])
+    >>> show(fig, alt="A straight line from 0 to 1")
+    >>> plt.fignum_exists(fig.number)
+    False
+    >>> show(fig, alt="")
+    Traceback (most recent call last):
+    ...
+    ValueError: alt must be one line of 10 to 300 characters describing the figure, got ''
+    """
+    text = check_alt(alt)
+    if fig is None:
+        fig = plt.gcf()
+    elif not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure or None, got {type(fig).__name__}")
+    _display(fig, text)
+    plt.close(fig)
+
+
+def _display(fig: Figure, alt: str) -> None:
+    """Display ``fig`` in the running IPython kernel with ``alt`` in its PNG's metadata (no kernel: nothing)."""
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is not None:
+        display(fig, metadata={"image/png": {"alt": alt}})
 
 
 def get_ax(ax: Axes | None = None, figsize: tuple[float, float] | None = None) -> Axes:

@@ -14,17 +14,20 @@ from typing import Any, Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import clear_output, display
+from IPython.display import clear_output
 from matplotlib.axes import Axes
 
 from ._checks import check_int, check_positive, check_real
+from .plotting import check_alt, show
 
 __all__ = ["Explorer", "int_slider", "float_slider", "log_slider", "dropdown"]
 
 
 def _check_description(description: object) -> str:
     if not isinstance(description, str):
-        raise TypeError(f"description must be a string (the control's label), got {type(description).__name__} {description!r}")
+        raise TypeError(
+            f"description must be a string (the control's label), got {type(description).__name__} {description!r}"
+        )
     return description
 
 
@@ -62,10 +65,14 @@ def float_slider(description: str, value: float, min: float, max: float, step: f
     value, min, max = check_real("value", value), check_real("min", min), check_real("max", max)
     step = check_positive("step", step)
     _check_range(value, min, max, ("value", "min", "max"))
-    return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description, continuous_update=False)
+    return widgets.FloatSlider(
+        value=value, min=min, max=max, step=step, description=description, continuous_update=False
+    )
 
 
-def log_slider(description: str, value: float, min_exp: float, max_exp: float, step: float = 0.1) -> widgets.FloatLogSlider:
+def log_slider(
+    description: str, value: float, min_exp: float, max_exp: float, step: float = 0.1
+) -> widgets.FloatLogSlider:
     """A slider over ``10**min_exp .. 10**max_exp`` on a log scale.
 
     Examples
@@ -80,7 +87,9 @@ def log_slider(description: str, value: float, min_exp: float, max_exp: float, s
         raise ValueError(f"min_exp must be < max_exp, both within ±300 (float range), got {min_exp}, {max_exp}")
     value = check_positive("value", value)
     if not 10**min_exp <= value <= 10**max_exp:
-        raise ValueError(f"value must be in [10**min_exp, 10**max_exp] = [{10**min_exp:g}, {10**max_exp:g}], got {value}")
+        raise ValueError(
+            f"value must be in [10**min_exp, 10**max_exp] = [{10**min_exp:g}, {10**max_exp:g}], got {value}"
+        )
     return widgets.FloatLogSlider(
         value=value, base=10, min=min_exp, max=max_exp, step=step, description=description, continuous_update=False
     )
@@ -116,10 +125,16 @@ class Explorer(widgets.VBox):
         The keyword names of ``compute`` and their widgets.
     figsize : tuple of float
         Size of the figure drawn at each update.
+    alt : str
+        The figure's one-line text alternative (see :func:`cosp_helpers.plotting.show`), a template that
+        :meth:`str.format` fills with the controls' values at each update, e.g. ``"Error against width, k = {k}"``.
 
     Examples
     --------
-    >>> ex = Explorer("square", lambda a: a * a, lambda r, ax: ax.plot([0, r]), {"a": int_slider("a", 3, 0, 9)})
+    >>> ex = Explorer("square", lambda a: a * a, lambda r, ax: ax.plot([0, r]), {"a": int_slider("a", 3, 0, 9)},
+    ...               alt="A line from 0 to a squared, a = {a}")
+    >>> ex.alt_text()
+    'A line from 0 to a squared, a = 3'
     >>> ex.values(), ex.compute(**ex.values())
     ({'a': 3}, 9)
     >>> seconds = ex.time_compute(repeats=3)  # the median of 3 calls; benchmarks/widgets.py holds the budget
@@ -132,6 +147,8 @@ class Explorer(widgets.VBox):
         draw: Callable[[Any, Axes], None],
         controls: dict[str, widgets.ValueWidget],
         figsize: tuple[float, float] = (8.0, 4.5),
+        *,
+        alt: str,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty string, got {name!r}")
@@ -142,6 +159,8 @@ class Explorer(widgets.VBox):
         for key, control in controls.items():
             if not isinstance(control, widgets.ValueWidget):
                 raise TypeError(f"control {key!r} must be an ipywidgets value widget, got {type(control).__name__}")
+        check_alt(alt)
+        self.alt = alt
         self.name = name
         self.compute = compute
         self.draw = draw
@@ -151,6 +170,7 @@ class Explorer(widgets.VBox):
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self._drawn = False
+        self.alt_text()  # a template that names no control fails here, not at the first redraw
         super().__init__([widgets.HBox(list(self.controls.values())), self.output])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -161,6 +181,15 @@ class Explorer(widgets.VBox):
     def values(self) -> dict[str, Any]:
         """The controls' current values, by keyword name."""
         return {key: control.value for key, control in self.controls.items()}
+
+    def alt_text(self) -> str:
+        """The figure's text alternative at the current values."""
+        try:
+            return check_alt(self.alt.format(**self.values()))
+        except (KeyError, IndexError) as error:
+            raise ValueError(
+                f"alt {self.alt!r} names {error} in braces, but the controls are {sorted(self.controls)}"
+            ) from None
 
     def render(self) -> plt.Figure:
         """Compute at the current values and draw on a new figure; return the figure."""
@@ -175,14 +204,12 @@ class Explorer(widgets.VBox):
         with self.output:
             clear_output(wait=True)
             fig = self.render()
-            display(fig)
-            plt.close(fig)
+            show(fig, alt=self.alt_text())
 
     def show_static(self) -> None:
         """Show the figure once at the current values, outside the widget (the static fallback)."""
         fig = self.render()
-        display(fig)
-        plt.close(fig)
+        show(fig, alt=self.alt_text())
 
     def time_compute(self, repeats: int = 20) -> float:
         """Median wall time, in seconds, of one ``compute`` call at the current values."""

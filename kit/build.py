@@ -4,6 +4,8 @@ student version and autograder.
 Usage::
 
     .venv/bin/python kit/build.py [--out DIR] [NN ...]            # build (all notebooks by default)
+    .venv/bin/python kit/build.py --executed DIR [NN ...]         # slides from notebooks already executed into DIR
+    .venv/bin/python kit/build.py --no-slides [NN ...]            # the graded part only (about 10 s)
     .venv/bin/python kit/build.py --verify [--out DIR] [NN ...]   # build, then grade three test submissions
 
 The course directory is an ordinary nbgrader course (https://nbgrader.readthedocs.io), so that its commands
@@ -16,6 +18,8 @@ The course directory is an ordinary nbgrader course (https://nbgrader.readthedoc
       release/NN_slug/NN_slug.ipynb  student version: solutions and hidden tests removed, self-checks kept
       gradebook.db                   the autograder's record of the graded cells and their points
       README.md                      release, collect, grade
+      slides/NN_slug.slides.html     every notebook as reveal.js slides, offline (kit/slides.py; vendor/ holds
+                                     reveal.js and MathJax); made from the notebooks executed afresh, or from --executed
 
 Every exercise is one point. A self-check is the graded cell: it raises for a wrong answer, and its hidden
 test fails while the work cell still holds ``answer = None``, so a blank exercise scores zero as well. At
@@ -99,6 +103,9 @@ graded cells. Every exercise is worth one point; its self-check is the graded ce
 3. **Grade.** From this folder: `nbgrader autograde NN_slug` runs every submission in a fresh kernel, locally, with the
    graded cells restored from the teacher version; then `nbgrader generate_feedback NN_slug` writes one HTML report per
    student in `feedback/`, and `nbgrader export` writes all the grades to `grades.csv`.
+
+**Slides.** `slides/NN_slug.slides.html` presents each notebook as reveal.js slides (arrow keys; `S` for the speaker
+view, `F` for full screen). They load nothing from the web: copy the `slides/` folder, `vendor/` included, to any machine.
 
 The course environment must be installed where grading runs (`pip install -r requirements.txt` in the repository).
 """
@@ -267,7 +274,7 @@ def build(out: Path = DEFAULT_OUT, selection: list[str] | None = None, notebooks
     config = out / "nbgrader_config.py"
     if (
         out.exists()
-        and any(out.iterdir())
+        and any(p.name != "slides" for p in out.iterdir())  # slides alone: made by kit/slides.py before the kit
         and not (config.exists() and config.read_text().startswith(CONFIG.split("\n")[0]))
     ):
         raise ValueError(f"out must be a new folder or a course kit made before, got {out}, which holds other files")
@@ -362,6 +369,16 @@ def verify(course: Path, assignment: str, wrong: int = 1, timeout: int = CELL_TI
     return {"scores": scores(course, assignment, list(expected)), "expected": expected, "seconds": seconds}
 
 
+def _slides_module():
+    """``kit/slides.py``, loaded as a module."""
+    if "cosp_kit_slides" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("cosp_kit_slides", Path(__file__).resolve().parent / "slides.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["cosp_kit_slides"]
+
+
 def exercises_of(teacher: nbformat.NotebookNode) -> list[str]:
     """The graded cells' ids of a teacher version, in order."""
     return [c.metadata["nbgrader"]["grade_id"] for c in teacher.cells if c.metadata.get("nbgrader", {}).get("grade")]
@@ -374,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--verify", action="store_true", help="grade a reference, a blank and a wrong submission per notebook"
     )
+    parser.add_argument("--no-slides", action="store_true", help="do not make the slides (kit/slides.py)")
+    parser.add_argument("--executed", type=Path, help="make the slides from this folder of executed notebooks")
     args = parser.parse_args(argv)
     # notes for nbgrader's and nbformat's developers (cell ids of older notebooks, SQLAlchemy sessions), not for a lecturer
     warnings.filterwarnings("ignore", module="nbformat")
@@ -387,6 +406,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"built {args.out} in {time.perf_counter() - start:.1f} s: {len(released)} notebooks, teacher and student versions"
     )
+    if not args.no_slides:
+        slides = _slides_module()
+        start = time.perf_counter()
+        how = f"from {args.executed}" if args.executed else "each notebook executed first"
+        print(f"making the slides in {args.out / 'slides'} ({how})", flush=True)
+        try:
+            made = slides.build(args.notebooks, args.executed, args.out / "slides")
+        except (ValueError, FileNotFoundError) as error:
+            parser.error(str(error))
+        count = sum(row["slides"] for row in made.values())
+        print(f"slides: {len(made)} notebooks, {count} slides, in {time.perf_counter() - start:.1f} s")
     if not args.verify:
         return 0
     # the test submissions are graded in a copy, so that the kit's gradebook holds only real students

@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
-IGNORE = shutil.ignore_patterns(".git", ".venv", "build", "_build", "__pycache__", "*.egg-info", ".ipynb_checkpoints")
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "node_modules", "build", "_build", "__pycache__", "*.egg-info", ".ipynb_checkpoints"
+)
 
 
 @dataclass

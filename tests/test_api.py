@@ -11,7 +11,7 @@ import pytest
 
 import cosp_helpers
 
-CONSTANTS = {"COURSE", "CONCEPTS", "NOT_ANSWERED", "SEED_STRIDE"}
+CONSTANTS = {"COURSE", "CONCEPTS", "NOT_ANSWERED", "SEED_STRIDE", "OKABE_ITO", "COLOUR_MAPS"}
 PUBLIC_MODULES = sorted(m.name for m in pkgutil.iter_modules(cosp_helpers.__path__) if not m.name.startswith("_"))
 MODULES = {name: importlib.import_module(f"cosp_helpers.{name}") for name in PUBLIC_MODULES}
 # every public name, as (namespace, name): the documentation and fuzz tests cover each once

@@ -20,17 +20,21 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from notebook_runs import EXECUTED as EXECUTED_ROOT
+from web_pages import CDN_HOSTS, CHROMIUM, CHROMIUM_ARGS, loaded_resources, only_from, remote, require_chromium, serve
 
 EXECUTED = EXECUTED_ROOT / "notebooks"
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if re.fullmatch(r"\d\d_\w+\.ipynb", p.name))
+NOTEBOOKS = sorted(
+    p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if re.fullmatch(r"\d\d_\w+\.ipynb", p.name)
+)
 OUTPUT = ROOT / "build" / "book"
 HTML = OUTPUT / "_build" / "html"
 SOURCE = ROOT / "build" / "book-source"  # the sources with the executed notebooks in place of the stored ones
@@ -140,3 +144,187 @@ def test_front_page_is_the_course_map(book: dict[str, float | str]) -> None:
         assert info.title in front, info.title
     # the site's root redirects to the front page
     assert "book/intro.html" in (HTML / "index.html").read_text(encoding="utf-8")
+
+
+# --- offline: nothing is loaded from the web -------------------------------------------------------------------
+
+WIDGET_MODULES_BUILT_IN = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
+
+
+def _site_pages() -> list[Path]:
+    return sorted(HTML.rglob("*.html"))
+
+
+def test_the_parser_finds_a_cdn_script() -> None:
+    page = (
+        '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script><a href="https://x">'
+        '<link rel="stylesheet" href="//fonts.googleapis.com/css"><link rel="next" href="https://y"><img src="a.png">'
+    )
+    found = loaded_resources(page)
+    assert found == [
+        "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js",
+        "//fonts.googleapis.com/css",
+        "a.png",
+    ]
+    assert remote(found) == found[:2]
+
+
+def test_no_page_loads_anything_from_the_web(book: dict[str, float | str]) -> None:
+    pages = _site_pages()
+    assert len(pages) >= len(NOTEBOOKS) + 2
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        fetched = remote(loaded_resources(text))
+        assert not fetched, f"{page.relative_to(HTML)} loads {fetched}"
+        cdn = [host for host in CDN_HOSTS if host in text]
+        assert not cdn, f"{page.relative_to(HTML)} names a CDN: {cdn}"
+    for sheet in (HTML / "_static").rglob("*.css"):
+        imports = re.findall(r"""(?:url\(|@import\s+)["']?((?:https?:)?//[^"')]+)""", sheet.read_text(encoding="utf-8"))
+        assert not imports, f"{sheet.relative_to(HTML)} fetches {imports}"
+
+
+def test_formulas_and_widgets_load_from_the_site(book: dict[str, float | str]) -> None:
+    vendor = HTML / "_static" / "vendor"
+    for required in ("mathjax/tex-mml-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
+                     "mathjax/input/tex/extensions/boldsymbol.js", "requirejs/require.js", "html-manager/embed-amd.js"):  # fmt: skip
+        assert (vendor / required).is_file(), f"_static/vendor/{required} is missing"
+    page = (HTML / "notebooks" / "04_deep_vs_shallow.html").read_text(encoding="utf-8")
+    scripts = loaded_resources(page)
+    assert "../_static/vendor/mathjax/tex-mml-chtml.js" in scripts
+    assert {"../_static/vendor/requirejs/require.js", "../_static/vendor/html-manager/embed-amd.js"} <= set(scripts)
+
+
+def test_every_widget_is_drawn_by_the_local_manager(book: dict[str, float | str]) -> None:
+    # The HTML manager fetches a widget's code from a CDN only for a module it does not bundle; it bundles these.
+    modules = set()
+    for page in (HTML / "notebooks").glob("*.html"):
+        modules |= set(re.findall(r'"model_module": "([^"]+)"', page.read_text(encoding="utf-8")))
+    assert modules, "no widget state on any page"
+    assert modules <= WIDGET_MODULES_BUILT_IN, modules - WIDGET_MODULES_BUILT_IN
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_on_the_page_has_its_alt_text(book: dict[str, float | str], notebook: Path) -> None:
+    page = (HTML / "notebooks" / f"{notebook.stem}.html").read_text(encoding="utf-8")
+    executed = json.loads((EXECUTED / notebook.name).read_text(encoding="utf-8"))
+    expected = [
+        output["metadata"]["image/png"]["alt"]
+        for cell in executed["cells"]
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+    found = re.findall(r'<img[^>]*\salt="([^"]*)"[^>]*src="\.\./_images/[^"]+\.png"', page)
+    import html
+
+    assert [html.unescape(alt) for alt in found] == expected
+
+
+def _load_offline_extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cosp_offline", ROOT / "book" / "_ext" / "cosp_offline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_build_stops_when_the_scripts_are_not_installed(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from sphinx.errors import ConfigError
+
+    offline = _load_offline_extension()
+    config = SimpleNamespace(mathjax_path="vendor/mathjax/tex-mml-chtml.js", nb_ipywidgets_js={})
+    with pytest.raises(ConfigError, match=r"run `npm ci` at the repository's root"):
+        offline.check_config(SimpleNamespace(srcdir=str(tmp_path)), config)
+    # installed (the repository's own node_modules): a configuration that points elsewhere is refused
+    app = SimpleNamespace(srcdir=str(ROOT))
+    offline.check_config(app, config)
+    with pytest.raises(ConfigError, match="mathjax_path must point into _static/vendor/mathjax/"):
+        offline.check_config(
+            app, SimpleNamespace(mathjax_path="https://cdn.jsdelivr.net/npm/mathjax@3", nb_ipywidgets_js={})
+        )
+    with pytest.raises(ConfigError, match="nb_ipywidgets_js must load from _static/vendor/"):
+        offline.check_config(
+            app, SimpleNamespace(mathjax_path=config.mathjax_path, nb_ipywidgets_js={"https://x/a.js": {}})
+        )
+
+
+def test_the_scripts_are_pinned_exactly() -> None:
+    manifest = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    for name, version in manifest["dependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} {version} is a range, not a pin"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+    offline = _load_offline_extension()
+    assert {package for package, *_ in offline.ASSETS} <= set(manifest["dependencies"])
+
+
+# --- a page in a real browser, with the network cut off ------------------------------------------------------
+
+BROWSER_PAGE = "notebooks/04_deep_vs_shallow.html"  # formulas, training progress widgets, line figures only
+
+
+@pytest.fixture(scope="module")
+def served_site(book: dict[str, float | str]) -> Iterator[str]:
+    """The built site on a loopback HTTP server, as a reader's browser gets it from a web server; yields its URL."""
+    with serve(HTML) as url:
+        yield url
+
+
+def test_a_page_shows_formulas_widgets_and_described_figures_offline(served_site: str) -> None:
+    """Chromium opens a notebook page with every request outside the site refused, and records what it shows."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from figure_colours import OFF_PALETTE_MAX, off_palette_fraction
+
+    refused: list[str] = []
+    errors: list[str] = []
+
+    shots = ROOT / "build" / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", only_from((served_site,), refused))
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(served_site + BROWSER_PAGE, wait_until="load")
+            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000)
+            page.evaluate("MathJax.startup.promise")
+            math = page.evaluate(
+                """() => { const all = Array.from(document.querySelectorAll('.math'));
+                           return [all.length, all.filter(e => e.querySelector('mjx-container')).length,
+                                   all.filter(e => /\\\\[a-zA-Z]+|\\$\\$/.test(e.innerText)).length]; }"""
+            )
+            views = page.evaluate(
+                "document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length"
+            )
+            page.wait_for_function(f"document.querySelectorAll('.jupyter-widgets').length >= {views}", timeout=60_000)
+            figures = page.locator("article img")
+            page.wait_for_function("Array.from(document.querySelectorAll('article img')).every(i => i.complete && i.alt)",
+                                   timeout=30_000)  # fmt: skip
+            alts = [figures.nth(i).get_attribute("alt") for i in range(figures.count())]
+            colours = []
+            for i in range(figures.count()):
+                figure = figures.nth(i)
+                figure.scroll_into_view_if_needed()
+                colours.append(off_palette_fraction(figure.screenshot()))
+            page.locator("article img").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "book-04.png"))
+        finally:
+            browser.close()
+    assert not refused, f"the page asked the web for {refused}"
+    assert not errors, errors
+    total, typeset, raw = math
+    assert total >= 20 and typeset == total and raw == 0, f"{typeset} of {total} formulas typeset, {raw} left as TeX"
+    assert views >= 1
+    executed = json.loads((EXECUTED / "04_deep_vs_shallow.ipynb").read_text(encoding="utf-8"))
+    static = [o["metadata"]["image/png"]["alt"] for c in executed["cells"] for o in c.get("outputs", [])
+              if "image/png" in o.get("data", {})]  # fmt: skip
+    assert len(alts) >= len(static) and all(alt and not alt.endswith(".png") for alt in alts), alts
+    assert set(static) <= set(alts)
+    for i, (fraction, coloured) in enumerate(colours):
+        assert coloured > 200, f"figure {i} has almost no colour ({coloured} coloured pixels)"
+        assert fraction <= OFF_PALETTE_MAX, f"figure {i}: {fraction:.1%} of its coloured pixels are off the palette"

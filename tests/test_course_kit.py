@@ -172,3 +172,20 @@ def test_malformed_exercises_are_refused() -> None:
         kit.exercises(untagged, "x")
     with pytest.raises(ValueError, match="notebooks must be two-digit numbers or names"):
         kit.notebook_paths(["99"])
+
+
+def test_the_kit_command_makes_the_slides_too(executed_notebooks, tmp_path: Path) -> None:
+    # one command for the whole kit: the graded course and the slides (kit/slides.py, tested in test_slides.py)
+    from notebook_runs import EXECUTED
+
+    assert executed_notebooks["00_start_here.ipynb"].error is None
+    out = tmp_path / "course"
+    assert kit.main(["--out", str(out), "--executed", str(EXECUTED / "notebooks"), "00"]) == 0
+    assert (out / "release" / "00_start_here" / "00_start_here.ipynb").is_file()
+    assert (out / "slides" / "00_start_here.slides.html").is_file()
+    assert (out / "slides" / "vendor" / "reveal.js" / "dist" / "reveal.js").is_file()
+    assert "slides/NN_slug.slides.html" in (out / "README.md").read_text(encoding="utf-8")
+    # slides made first by kit/slides.py do not make the folder look foreign to a later build of the kit
+    alone = tmp_path / "slides-first"
+    (alone / "slides").mkdir(parents=True)
+    assert kit.main(["--out", str(alone), "--no-slides", "00"]) == 0

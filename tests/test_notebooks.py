@@ -9,6 +9,7 @@ a static fallback after every widget.
 from __future__ import annotations
 
 import ast
+import json
 import inspect
 import re
 from pathlib import Path
@@ -74,6 +75,15 @@ def test_no_stored_outputs(notebook) -> None:
     path, nb = notebook
     dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts; clear them before committing"
+
+
+def test_every_cell_has_a_unique_id(notebook) -> None:
+    # nbformat 4.5 requires cell ids (nbformat warns, and will refuse, without them); the course kit and the slides
+    # name cells by them
+    path, _ = notebook
+    ids = [cell.get("id") for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]]  # as stored: nbformat
+    # fills in missing ids when it reads a notebook
+    assert all(ids) and len(set(ids)) == len(ids), f"{path.name}: cells without an id or with a repeated one"
 
 
 def test_kernel_is_python3(notebook) -> None:
@@ -243,6 +253,65 @@ def test_every_widget_has_a_static_fallback(notebook) -> None:
         assert name, f"{path.name}: assign the explorer to a variable so that it can be timed and redrawn"
         following = code[i + 1].source if i + 1 < len(code) else ""
         assert f"{name.group(1)}.show_static()" in following, f"{path.name}: follow {name.group(1)} with a static call"
+
+
+def test_every_figure_is_shown_with_alt_text(notebook) -> None:
+    # cosp.show attaches the one-line text alternative; plt.show, fig.show and a figure left for the inline
+    # backend to show at the end of a cell would not (test_execution checks the executed outputs too)
+    path, nb = notebook
+    for cell in _code(nb):
+        for call in _calls(cell):
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr == "show" and ast.unparse(func.value) != "cosp":
+                raise AssertionError(f"{path.name}: {ast.unparse(call)} shows a figure without alt text; use cosp.show")
+            if ast.unparse(func) in ("cosp.show", "cosp.Explorer"):
+                assert any(k.arg == "alt" for k in call.keywords), f"{path.name}: {ast.unparse(call)[:80]} has no alt"
+
+
+COLOUR_KEYWORDS = {"color", "colors", "c", "facecolor", "edgecolor", "fc", "ec", "mfc", "mec", "markerfacecolor",
+                   "markeredgecolor", "colour"}  # fmt: skip
+
+
+def _safe_colour(value: str) -> bool:
+    """A colour of the lecture palette (C0-C7 or its hex codes), a grey, or no colour."""
+    import matplotlib.colors as mcolors
+
+    if value.lower() == "none" or re.fullmatch(r"C[0-7]", value):
+        return True
+    if value.upper() in {h.upper() for h in cosp.plotting.OKABE_ITO.values()}:
+        return True
+    try:
+        r, g, b = mcolors.to_rgb(value)
+    except ValueError:
+        return False
+    return r == g == b
+
+
+def test_every_colour_is_colour_blind_safe(notebook) -> None:
+    # literal colours are the palette's or greys, and colour maps come from cosp.plotting.COLOUR_MAPS
+    # (tests/test_plotting.py checks both under simulated protanopia, deuteranopia and tritanopia)
+    path, nb = notebook
+    for cell in _code(nb):
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.keyword) and node.arg in COLOUR_KEYWORDS | {"cmap"}:
+                values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+                for value in values:
+                    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                        continue  # a variable: its literal is checked where it is written
+                    if node.arg == "cmap":
+                        assert value.value in cosp.plotting.COLOUR_MAPS, f"{path.name}: colour map {value.value!r}"
+                    else:
+                        assert _safe_colour(value.value), f"{path.name}: colour {value.value!r} is not in the palette"
+            if isinstance(node, ast.Dict):  # colour tables such as {"tree": "C0", ...}
+                for value in node.values:
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        if re.fullmatch(r"#[0-9A-Fa-f]{6}|C\d|tab:\w+|(?:red|green|blue|orange|purple)", value.value):
+                            assert _safe_colour(value.value), f"{path.name}: colour {value.value!r} in a table"
+
+
+def test_the_colour_rule_rejects_colours_outside_the_palette() -> None:
+    assert all(_safe_colour(c) for c in ("C0", "C7", "#0072b2", "k", "black", "white", "0.5", "#999999", "none"))
+    assert not any(_safe_colour(c) for c in ("C8", "red", "tab:green", "#00FF00", "orange", "not a colour"))
 
 
 def test_links_to_notebooks_resolve_or_say_in_preparation(notebook) -> None:

@@ -42,6 +42,10 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     lines = [line.strip() for line in ci.splitlines()]
     assert TEST_COMMAND in lines, ".ci/run must run the README's test command as a line of its own"
     assert ".venv/bin/python -m pip install" in ci and "-r requirements.txt" in ci
+    # the book's and the slides' scripts, pinned in package-lock.json: the README's set-up names the same command
+    npm = [i for i, line in enumerate(lines) if line.startswith("npm ci")]
+    assert npm and npm[0] < lines.index(TEST_COMMAND), ".ci/run must run npm ci before the tests"
+    assert "`npm ci`" in _section("Set-up: two commands")
 
 
 def test_notebook_map_lists_every_notebook_with_a_run_time() -> None:

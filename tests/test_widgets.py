@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from cosp_helpers import plotting as plotting_module  # noqa: E402
 from cosp_helpers import widgets as widgets_module  # noqa: E402
 from cosp_helpers.widgets import Explorer, dropdown, float_slider, int_slider, log_slider  # noqa: E402
 
@@ -22,11 +23,23 @@ def close_figures():
     plt.close("all")
 
 
+class Shown(list):
+    """The figures an Explorer displayed, in order, with their text alternatives in ``alts``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alts: list[str] = []
+
+    def __call__(self, fig: Figure, alt: str) -> None:
+        self.append(fig)
+        self.alts.append(alt)
+
+
 @pytest.fixture
 def shown(monkeypatch):
-    """Capture what the Explorer displays instead of printing it."""
-    figures = []
-    monkeypatch.setattr(widgets_module, "display", figures.append)
+    """Capture what the Explorer displays instead of displaying it."""
+    figures = Shown()
+    monkeypatch.setattr(plotting_module, "_display", figures)
     monkeypatch.setattr(widgets_module, "clear_output", lambda wait=False: None)
     return figures
 
@@ -49,7 +62,9 @@ class Recorder:
 def _explorer(rec: Recorder | None = None) -> tuple[Explorer, Recorder]:
     rec = rec or Recorder()
     controls = {"a": int_slider("a", 3, 0, 9), "b": float_slider("b", 2.0, 0.0, 4.0, 0.5)}
-    return Explorer("product", rec.compute, rec.draw, controls, figsize=(4.0, 3.0)), rec
+    return Explorer(
+        "product", rec.compute, rec.draw, controls, figsize=(4.0, 3.0), alt="Product of a = {a} and b = {b}"
+    ), rec
 
 
 # --- slider helpers ----------------------------------------------------------------------------
@@ -131,9 +146,17 @@ def test_explorer_update_draws_into_its_output_and_closes_the_figure(shown):
 
 def test_explorer_update_without_ipython_kernel_does_not_fail(capsys):
     ex, rec = _explorer()
-    ex.update()  # the real display(): prints the figure's repr outside a kernel
+    open_before = plt.get_fignums()
+    ex.update()  # the real display path: outside a kernel the figure is drawn and closed, not printed
     assert rec.computed == [(3, 2.0)]
-    assert "Figure" in capsys.readouterr().out
+    assert "Figure" not in capsys.readouterr().out and plt.get_fignums() == open_before
+
+
+def test_explorer_figures_carry_the_alt_text_at_the_current_values(shown):
+    ex, _ = _explorer()
+    ex.update()
+    ex.controls["a"].value = 5
+    assert shown.alts == ["Product of a = 3 and b = 2.0", "Product of a = 5 and b = 2.0"]
 
 
 def test_explorer_show_static(shown):
@@ -194,7 +217,13 @@ def test_time_compute_rejects_non_int_repeats(repeats):
         ex.time_compute(repeats=repeats)
 
 
-_OK = {"name": "x", "compute": lambda a: a, "draw": lambda r, ax: None, "controls": {"a": int_slider("a", 1, 0, 2)}}
+_OK = {
+    "name": "x",
+    "compute": lambda a: a,
+    "draw": lambda r, ax: None,
+    "controls": {"a": int_slider("a", 1, 0, 2)},
+    "alt": "The identity at a = {a}",
+}
 
 
 @pytest.mark.parametrize(
@@ -214,6 +243,10 @@ _OK = {"name": "x", "compute": lambda a: a, "draw": lambda r, ax: None, "control
             TypeError,
             "control 'b' must be an ipywidgets value widget",
         ),
+        ({"alt": None}, TypeError, "alt must be a one-line description of the figure"),
+        ({"alt": "short"}, ValueError, "alt must be one line of 10 to 300 characters"),
+        ({"alt": "two\nlines of text"}, ValueError, "alt must be one line"),
+        ({"alt": "The value of {b} here"}, ValueError, r"names 'b' in braces, but the controls are \['a'\]"),
     ],
 )
 def test_explorer_argument_errors(changes, error, match):
