@@ -1,9 +1,10 @@
 """Where the repository lives on GitHub, set in one place: ``repository.url`` in ``book/_config.yml``.
 
-The book's launch and repository buttons read that setting; the tests read it; the README's Binder badge is
-written from it. A fork changes the address with one command::
+The book's launch and repository buttons read that setting; the tests read it; the README's Binder badge and the
+course hub's single-user image (``deploy/jupyterhub/z2jh-values.yaml``) are written from it. A fork changes the
+address with one command::
 
-    .venv/bin/python kit/repository.py OWNER/NAME   # set it in book/_config.yml and rewrite the README's badge
+    .venv/bin/python kit/repository.py OWNER/NAME   # set it in book/_config.yml, rewrite the badge and the image
     .venv/bin/python kit/repository.py              # print it, and exit 1 if the README's badge disagrees
 """
 
@@ -17,8 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "book" / "_config.yml"
 README = ROOT / "README.md"
+VALUES = ROOT / "deploy" / "jupyterhub" / "z2jh-values.yaml"
 SLUG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 URL_LINE = re.compile(r"^(  url: https://github\.com/)(\S+)$", re.M)
+IMAGE_LINE = re.compile(r"^(    name: ghcr\.io/)(\S+)$", re.M)  # the single-user image in VALUES
 BADGE_LINE = re.compile(r"^\[!\[Launch on Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(.*\)$", re.M)
 
 
@@ -48,8 +51,13 @@ def check_slug(repository: object) -> str:
     return repository
 
 
-def write(repository: str, config: Path = CONFIG, readme: Path = README) -> None:
-    """Set ``repository`` in ``config`` and rewrite the badge line of ``readme``."""
+def image(repository: str) -> str:
+    """The Zero to JupyterHub single-user image of ``repository``: built by repo2docker, pushed to GitHub's registry."""
+    return "ghcr.io/" + repository.lower()
+
+
+def write(repository: str, config: Path = CONFIG, readme: Path = README, values: Path | None = VALUES) -> None:
+    """Set ``repository`` in ``config``, rewrite the badge line of ``readme`` and the image of ``values``."""
     repository = check_slug(repository)
     text = Path(config).read_text(encoding="utf-8")
     slug(config)  # exactly one address line to change
@@ -58,6 +66,11 @@ def write(repository: str, config: Path = CONFIG, readme: Path = README) -> None
     if len(BADGE_LINE.findall(page)) != 1:
         raise ValueError(f"{readme} must hold one Launch-on-Binder badge line")
     Path(readme).write_text(BADGE_LINE.sub(lambda m: badge(repository), page), encoding="utf-8")
+    if values is not None:
+        text = Path(values).read_text(encoding="utf-8")
+        if len(IMAGE_LINE.findall(text)) != 1:
+            raise ValueError(f"{values} must hold one line '    name: ghcr.io/OWNER/NAME'")
+        Path(values).write_text(IMAGE_LINE.sub(lambda m: m.group(1) + repository.lower(), text), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

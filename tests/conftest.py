@@ -38,9 +38,15 @@ def _reads_the_runs(item: pytest.Item) -> bool:
     return "executed_notebooks" in getattr(item, "fixturenames", ())
 
 
+# Tests marked ``heavy`` (the hub's load test: several kernels at once) wait for the notebooks' runs too, so that they
+# do not compete with the two kernels of the runs for the cores.
+def _after_the_runs(item: pytest.Item) -> bool:
+    return _reads_the_runs(item) or item.get_closest_marker("heavy") is not None
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     binder = [item for item in items if item.name == BINDER_BUILD_TEST]
-    runs = [item for item in items if _reads_the_runs(item) and item not in binder]
+    runs = [item for item in items if _after_the_runs(item) and item not in binder]
     for item in binder + runs:
         items.remove(item)
     items.extend(runs + binder)

@@ -4,7 +4,7 @@ The top-level requirements.txt is the source of truth. binder/requirements.txt m
 pin the same packages at the same versions, with three deliberate differences:
 torch is the CPU-only wheel (``+cpu`` from the PyTorch CPU index), the package
 itself is installed by binder/postBuild rather than by an ``-e .`` line, and the
-tools that only the tests, the book build and the course kit's grader need (``NOT_ON_BINDER``) are left out.
+tools that only the tests, the book build, the course kit's grader and the course's own hub need (``NOT_ON_BINDER``) are left out.
 
 The last test builds the Binder environment for real, in a fresh virtual environment:
 it installs binder/requirements.txt, runs binder/postBuild, and executes a notebook there.
@@ -34,7 +34,13 @@ CPU_INDEX = binder_build.CPU_INDEX  # the line binder/requirements.txt must have
 # and no book to build, so its image leaves them out.
 # the book build and the browser test; and the course kit's grader (nbgrader and what it adds), which the lecturer runs,
 # not the students on Binder
-NOT_ON_BINDER = ("jupyter-book", "playwright", "nbgrader", "alembic", "mako", "rapidfuzz", "notebook")
+NOT_ON_BINDER = (
+    ("jupyter-book", "playwright", "nbgrader", "alembic", "mako", "rapidfuzz", "notebook")
+    # the course's own hub: on Binder (or Zero to JupyterHub) the hub is the service's, and repo2docker's image brings
+    # the jupyterhub-singleuser that it starts
+    + ("jupyterhub", "jupyterhub-idle-culler", "jupyterhub-nativeauthenticator", "certipy", "oauthlib", "pamela",
+       "pydantic", "pydantic-core", "bcrypt", "onetimepass", "annotated-types", "typing-inspection", "cryptography")
+)
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!_-]+)$")
 
 

@@ -75,23 +75,30 @@ def test_binder_badge_is_written_from_the_one_repository_setting() -> None:
     slug = repository.slug()  # repository.url in book/_config.yml, which the book's buttons read too
     assert repository.badge(slug) in README, "the README's badge disagrees with book/_config.yml: run kit/repository.py " + slug
     assert README.count("mybinder.org/v2/gh/") == 1, "the repository's address appears in the README only in its badge"
+    values = repository.VALUES.read_text(encoding="utf-8")
+    assert f"    name: {repository.image(slug)}\n" in values, "the hub's image disagrees: run kit/repository.py " + slug
 
 
 def test_a_fork_changes_the_repository_in_one_command(tmp_path) -> None:
     repository = _repository_module()
-    config, readme = tmp_path / "_config.yml", tmp_path / "README.md"
+    config, readme, values = tmp_path / "_config.yml", tmp_path / "README.md", tmp_path / "z2jh-values.yaml"
     config.write_text((ROOT / "book" / "_config.yml").read_text(encoding="utf-8"), encoding="utf-8")
     readme.write_text(README, encoding="utf-8")
-    repository.write("someone-else/their-fork", config, readme)
+    original_values = repository.VALUES.read_text(encoding="utf-8")
+    values.write_text(original_values, encoding="utf-8")
+    repository.write("someone-else/their-fork", config, readme, values)
     assert repository.slug(config) == "someone-else/their-fork"
+    # the hub's single-user image (Zero to JupyterHub) follows, and nothing else in that file changes
+    assert "    name: ghcr.io/someone-else/their-fork\n" in values.read_text(encoding="utf-8")
+    assert values.read_text(encoding="utf-8").replace("someone-else/their-fork", repository.slug().lower()) == original_values
     assert repository.badge("someone-else/their-fork") in readme.read_text(encoding="utf-8")
     assert readme.read_text(encoding="utf-8").replace(repository.badge("someone-else/their-fork"), "") == README.replace(
         repository.badge(repository.slug()), ""), "nothing but the badge changes in the README"
     for bad in ("no-slash", "a/b/c", "owner/", " owner/name"):
         with pytest.raises(ValueError, match="repository must look like 'OWNER/NAME'"):
-            repository.write(bad, config, readme)
+            repository.write(bad, config, readme, values)
     with pytest.raises(TypeError, match="repository must be a string"):
-        repository.write(None, config, readme)
+        repository.write(None, config, readme, values)
 
 
 def test_local_links_exist() -> None:

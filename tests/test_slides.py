@@ -127,6 +127,15 @@ def test_the_readme_documents_the_command() -> None:
     assert "build/course/slides/" in readme
 
 
+@pytest.mark.heavy
+def test_without_executed_copies_the_notebook_is_executed_first(tmp_path: Path) -> None:
+    # the lecturer's default: run the notebook in a fresh kernel, then cut it into slides with its outputs
+    report = slides.build(["00"], out=tmp_path)
+    page = (tmp_path / "00_start_here.slides.html").read_text(encoding="utf-8")
+    assert report["00_start_here"]["slides"] >= 8
+    assert page.count("<img") >= 2 and "CHECK ✓" in page  # its figures and its checks' lines, from the run
+
+
 # --- the slides of every notebook ----------------------------------------------------------------------------------
 
 
