@@ -123,6 +123,45 @@ def test_the_load_test_refuses_bad_sizes(students, training_every) -> None:
         loadtest.run(students, training_every)
 
 
+def _load_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str):
+    """jupyterhub_config.py run as JupyterHub runs it (with ``get_config``), in ``env``; return its configuration."""
+    from traitlets.config import Config
+
+    monkeypatch.setenv("COSP_HUB_STATE", str(tmp_path))
+    for name in ("COSP_HUB_AUTH", "COSP_HUB_PASSWORD", "COSP_HUB_ADMINS", "COSP_HUB_ADMIN_TOKEN", "COSP_HUB_MEM_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config = Config()
+    exec(compile(CONFIG_TEXT, str(HUB / "jupyterhub_config.py"), "exec"), {"get_config": lambda: config, "__file__": str(HUB / "jupyterhub_config.py")})  # fmt: skip
+    return config
+
+
+def test_the_class_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    c = _load_config(tmp_path, monkeypatch, COSP_HUB_ADMINS="lecturer, ta")
+    assert c.JupyterHub.authenticator_class == "nativeauthenticator.NativeAuthenticator"
+    assert Path(c.JupyterHub.template_paths[0], "signup.html").is_file()
+    assert c.NativeAuthenticator.open_signup is False and c.Authenticator.admin_users == {"lecturer", "ta"}
+    assert c.JupyterHub.ip == c.JupyterHub.hub_ip == c.Spawner.ip == "127.0.0.1"
+    assert c.Spawner.default_url == "/lab/tree/notebooks/00_start_here.ipynb" and c.Spawner.mem_limit == "1.5G"
+    assert [s["name"] for s in c.JupyterHub.services] == ["idle-culler"]  # no admin service without its token
+    assert "--timeout=3600" in c.JupyterHub.services[0]["command"]
+    assert Path(c.ConfigurableHTTPProxy.command[0]).is_file()  # from npm ci
+
+
+@pytest.mark.parametrize(
+    "env, match",
+    [
+        ({"COSP_HUB_AUTH": "pam"}, "COSP_HUB_AUTH must be 'native'"),
+        ({"COSP_HUB_AUTH": "dummy"}, "COSP_HUB_AUTH=dummy needs a shared password"),
+        ({"COSP_HUB_MEM_LIMIT": "512M"}, "is below what the heaviest notebook needs"),
+    ],
+)
+def test_the_configuration_refuses_what_would_not_work(tmp_path, monkeypatch, env, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        _load_config(tmp_path, monkeypatch, **env)
+
+
 # --- the load test ---------------------------------------------------------------------------------------------------
 
 
@@ -145,7 +184,7 @@ def _check(result: dict, students: int) -> None:
         assert 50 < s["peak_mb"] < capacity.parse_bytes(VALUES["singleuser"]["memory"]["limit"]) / 2**20, s
     assert summary["students"] == students and summary["per_notebook"].keys() == {"01", "14"}
     assert summary["listening_on"] == ["127.0.0.1"], summary["listening_on"]
-    assert summary["hub_stopped"]
+    assert summary["hub_stopped"], summary["left_running"]
 
 
 @pytest.mark.heavy

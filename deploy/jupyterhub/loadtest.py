@@ -86,8 +86,9 @@ class Hub:
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Stop the hub by its process id; it stops the proxy and the servers it started. Anything left is killed."""
+    def stop(self, timeout: float = 60.0) -> list[str]:
+        """Stop the hub by its process id; it stops the proxy and the servers it started. Return what was left running
+        15 s after the hub exited (killed then): empty when the hub stopped everything it had started."""
         family = self.processes()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -97,8 +98,14 @@ class Hub:
                 self.process.kill()
                 self.process.wait(timeout=10)
         _, alive = psutil.wait_procs(family, timeout=15)
+        left = []
         for proc in alive:
-            proc.kill()
+            try:
+                left.append(" ".join(proc.cmdline()[:3]))
+                proc.kill()
+            except psutil.NoSuchProcess:
+                continue
+        return left
 
 
 def free_port(count: int = 3) -> int:
