@@ -46,17 +46,17 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "cosp_reveal"
 WIDTH, HEIGHT = 1280, 800  # reveal.js scales this canvas to the screen; the lecture figures are 800 px wide
 
-# (npm package, folder inside it, a file that must exist there, destination under vendor/)
+# (npm package, folder inside it, a file that must exist there, destination under vendor/): what the book's extension
+# (book/_ext/cosp_offline.py) copies, with reveal.js added; that extension's functions find and copy them
 VENDOR = (
-    ("reveal.js", "", "dist/reveal.js", "reveal.js"),
+    ("reveal.js", "dist", "reveal.js", "reveal.js/dist"),
+    ("reveal.js", "plugin", "notes/notes.js", "reveal.js/plugin"),
     ("mathjax", "es5", "tex-mml-chtml.js", "mathjax"),
     ("requirejs", "", "require.js", "requirejs"),
     ("@jupyter-widgets/html-manager", "dist", "embed-amd.js", "html-manager"),
 )
-REVEAL_PARTS = ("dist", "plugin", "LICENSE")  # what the slides use of the reveal.js package
 # the widget manager's needs on a MathJax 3 page (labels, figures' alt text): the same script as the book's
 WIDGET_SCRIPT = ROOT / "book" / "_ext" / "static" / "cosp-widgets.js"
-SKIP = shutil.ignore_patterns("*.map", "node-main.js", "*.md", "package.json", "test*", "*.esm.js")
 
 SOLUTION_NOTE = re.compile(r"\s*\*\*Solution to exercise")
 
@@ -127,39 +127,29 @@ def count_slides(nb: nbformat.NotebookNode) -> int:
     return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in nb.cells)
 
 
-def node_modules(start: Path = ROOT) -> Path:
-    """The ``node_modules`` folder at or above ``start`` that holds every package the slides load."""
-    for folder in (start, *start.parents):
-        candidate = folder / "node_modules"
-        if all((candidate / package / sub / required).is_file() for package, sub, required, _ in VENDOR):
-            return candidate
-    raise FileNotFoundError(
-        f"the slides' scripts ({', '.join(p for p, *_ in VENDOR)}) are not installed in a node_modules folder at or "
-        f"above {start}: run `npm ci` at the repository's root (package.json pins them)"
-    )
+def _offline():
+    """``book/_ext/cosp_offline.py``, the book's extension, loaded as a module."""
+    if "cosp_offline" not in sys.modules:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("cosp_offline", WIDGET_SCRIPT.parent.parent / "cosp_offline.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["cosp_offline"]
 
 
 def copy_vendor(out: Path) -> Path:
     """Copy reveal.js, MathJax, RequireJS and the widget manager into ``out/vendor``; return that folder."""
-    modules = node_modules()
+    offline = _offline()
+    modules = offline.find_packages(ROOT, VENDOR)
+    if modules is None:
+        raise FileNotFoundError(
+            f"the slides' scripts ({', '.join(sorted({p for p, *_ in VENDOR}))}) are not installed in a node_modules "
+            f"folder at or above {ROOT}: run `npm ci` at the repository's root (package.json pins them)"
+        )
     vendor = out / "vendor"
-    for package, sub, required, destination in VENDOR:
-        source = modules / package
-        target = vendor / destination
-        if package == "reveal.js":
-            for part in REVEAL_PARTS:
-                if (source / part).is_dir():
-                    shutil.copytree(source / part, target / part, ignore=SKIP, dirs_exist_ok=True)
-                else:
-                    target.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(source / part, target / part)
-        elif sub:
-            shutil.copytree(source / sub, target, ignore=SKIP, dirs_exist_ok=True)
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / required, target / required)
-        if (source / "LICENSE").is_file():
-            shutil.copy2(source / "LICENSE", target / "LICENSE")
+    offline.copy_packages(modules, vendor, VENDOR)
     (vendor / "cosp").mkdir(exist_ok=True)
     shutil.copy2(WIDGET_SCRIPT, vendor / "cosp" / WIDGET_SCRIPT.name)
     return vendor

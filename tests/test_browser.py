@@ -51,13 +51,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from robustness import PATHS, thread_env  # noqa: E402
+from web_pages import CHROMIUM, chromium_available  # noqa: E402
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if re.fullmatch(r"\d\d_\w+\.ipynb", p.name))
 # 00: the course map and a drop-down; 03: a drop-down and an integer slider; 11: float, integer and logarithmic
 # sliders, and the explorer with the most work per update; 14: training with live progress bars.
 BROWSER_NOTEBOOKS = [p for p in NOTEBOOKS if p.name[:2] in ("00", "03", "11", "14")]
 CONTROLS = ("cosp.dropdown", "cosp.int_slider", "cosp.float_slider", "cosp.log_slider")
 SCREENSHOTS = ROOT / "build" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
 PARALLEL_PAGES = 2
 NOTEBOOK_TIMEOUT_S = 600.0  # a guard against a hung notebook, not a speed budget (benchmarks/notebooks.py measures speed)
 BROWSER_ARGS = [
@@ -79,15 +79,7 @@ LAB_SETTINGS = {
 }
 
 
-def _browser_available() -> bool:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return False
-    return CHROMIUM.exists()
-
-
-if not _browser_available():
+if not chromium_available():
     if os.environ.get("COSP_REQUIRE_BROWSER") == "1":
         raise RuntimeError(
             f"COSP_REQUIRE_BROWSER=1 but the browser test cannot run: it needs pip's playwright and Debian's chromium "

@@ -53,14 +53,17 @@ def remote(urls: list[str]) -> list[str]:
     return [url for url in urls if url.startswith(("http:", "https:", "//"))]
 
 
-def require_chromium() -> None:
+def chromium_available() -> bool:
+    """Whether pip's playwright and Debian's Chromium are both installed."""
     try:
         import playwright  # noqa: F401
     except ImportError:
-        available = False
-    else:
-        available = CHROMIUM.exists()
-    if not available:
+        return False
+    return CHROMIUM.exists()
+
+
+def require_chromium() -> None:
+    if not chromium_available():
         if os.environ.get("COSP_REQUIRE_BROWSER") == "1":
             pytest.fail(f"COSP_REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM} or no playwright")
         pytest.skip(f"no Chromium at {CHROMIUM} (or playwright missing)")

@@ -37,20 +37,42 @@ ASSETS = (
     ("requirejs", "", "require.js", "requirejs"),
     ("@jupyter-widgets/html-manager", "dist", "embed-amd.js", "html-manager"),
 )
-SKIP = shutil.ignore_patterns("*.map", "node-main.js", "*.md", "package.json", "bin", "test*")
+SKIP = shutil.ignore_patterns("*.map", "*.esm.js", "node-main.js", "*.md", "package.json", "bin", "test*")
+
+
+def find_packages(start: Path, assets: tuple = ASSETS) -> Path | None:
+    """The nearest ``node_modules`` folder at or above ``start`` that holds every package of ``assets`` (tuples as
+    in ``ASSETS``), or None. The slides (``kit/slides.py``) use this and :func:`copy_packages` too."""
+    for folder in (start, *start.parents):
+        candidate = folder / "node_modules"
+        if all((candidate / package / sub / required).is_file() for package, sub, required, _ in assets):
+            return candidate
+    return None
+
+
+def copy_packages(modules: Path, target: Path, assets: tuple = ASSETS) -> None:
+    """Copy each package's part of ``assets`` from ``modules`` into ``target / destination``, with its licence."""
+    for package, sub, required, destination in assets:
+        if sub:  # a folder of files that load each other by relative paths: copied whole
+            shutil.copytree(modules / package / sub, target / destination, ignore=SKIP, dirs_exist_ok=True)
+        else:  # one file, with its licence in its header
+            (target / destination).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(modules / package / required, target / destination / required)
+        licence = modules / package / "LICENSE"
+        if licence.is_file():
+            shutil.copy2(licence, target / destination / "LICENSE")
 
 
 def node_modules(start: Path) -> Path:
     """The nearest ``node_modules`` folder at or above ``start`` that holds every package of ``ASSETS``."""
-    for folder in (start, *start.parents):
-        candidate = folder / "node_modules"
-        if all((candidate / package / sub / required).is_file() for package, sub, required, _ in ASSETS):
-            return candidate
-    missing = ", ".join(package for package, *_ in ASSETS)
-    raise ConfigError(
-        f"the book's scripts ({missing}) are not installed in a node_modules folder at or above {start}: "
-        "run `npm ci` at the repository's root (package.json pins them), then build again"
-    )
+    found = find_packages(start)
+    if found is None:
+        missing = ", ".join(package for package, *_ in ASSETS)
+        raise ConfigError(
+            f"the book's scripts ({missing}) are not installed in a node_modules folder at or above {start}: "
+            "run `npm ci` at the repository's root (package.json pins them), then build again"
+        )
+    return found
 
 
 def check_config(app: Sphinx, config) -> None:
@@ -69,17 +91,7 @@ def copy_assets(app: Sphinx, exception: Exception | None) -> None:
     """Copy the pinned packages' files into the built site's ``_static/vendor``."""
     if exception is not None or app.builder.format != "html":
         return
-    modules = node_modules(Path(app.srcdir).resolve())
-    target = Path(app.outdir) / "_static" / VENDOR
-    for package, sub, required, destination in ASSETS:
-        if sub:  # a folder of files that load each other by relative paths: copied whole
-            shutil.copytree(modules / package / sub, target / destination, ignore=SKIP, dirs_exist_ok=True)
-        else:  # one file, with its licence in its header
-            (target / destination).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(modules / package / required, target / destination / required)
-        licence = modules / package / "LICENSE"
-        if licence.is_file():
-            shutil.copy2(licence, target / destination / "LICENSE")
+    copy_packages(node_modules(Path(app.srcdir).resolve()), Path(app.outdir) / "_static" / VENDOR)
 
 
 def figure_alts(notebook: dict) -> dict[str, str]:
