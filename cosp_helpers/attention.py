@@ -370,6 +370,56 @@ class TinyTransformer(nn.Module):
             h = blk(h)
         return self.head(self.ln_f(h))  # (B, T, n_classes)
 
+    def _stacked_forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Every member of an ensemble at once (``cosp.train_ensemble``): ``params`` maps each parameter name to
+        the members' values stacked along a first axis ``M``; ``x`` is one batch ``(B, T, F)`` of tokens shared by
+        the members. Returns logits ``(M, B, T, n_classes)``; member ``i`` is this model's forward with the
+        ``i``-th values (up to the order of summation). The attention weights are not kept."""
+        if x.dim() == 2:
+            x = x[..., None]
+        c, n_heads = self.d_model, self.n_heads
+
+        def linear(h: torch.Tensor, name: str) -> torch.Tensor:  # (M, B, T, in) -> (M, B, T, out), one product per member
+            weight, bias = params[f"{name}.weight"], params[f"{name}.bias"]
+            m, b, t, _ = h.shape
+            return torch.baddbmm(bias[:, None], h.reshape(m, b * t, -1), weight.transpose(1, 2)).view(m, b, t, -1)
+
+        def layer_norm(h: torch.Tensor, name: str) -> torch.Tensor:
+            normed = nn.functional.layer_norm(h, (c,), eps=self.ln_f.eps)
+            return normed * params[f"{name}.weight"][:, None, None] + params[f"{name}.bias"][:, None, None]
+
+        def attend(h: torch.Tensor, name: str, blk: _Block) -> torch.Tensor:
+            m, b, t, _ = h.shape
+            q, k, v = linear(h, f"{name}.qkv").view(m, b, t, 3, n_heads, c // n_heads).permute(3, 0, 1, 4, 2, 5)
+            scores = q @ k.transpose(-2, -1) / math.sqrt(c // n_heads)  # (M, B, H, T, T)
+            weights = _normalize_scores(scores, blk.kind, blk.threshold)
+            return linear((weights @ v).transpose(2, 3).reshape(m, b, t, c), f"{name}.out")
+
+        def mlp(h: torch.Tensor, name: str) -> torch.Tensor:
+            return linear(torch.relu(linear(h, f"{name}.mlp.0")), f"{name}.mlp.2")
+
+        h = params["position.weight"][:, None]  # (M, 1, T, C)
+        members = h.shape[0]
+        for i, size in enumerate(self.field_sizes):
+            # one look-up in the members' tables laid end to end: member j's row v is row j * size + v
+            rows = x[..., i] + size * torch.arange(members, device=x.device).view(-1, 1, 1)  # (M, B, T)
+            h = h + nn.functional.embedding(rows, params[f"fields.{i}.weight"].reshape(members * size, c))  # (M, B, T, C)
+        for j, blk in enumerate(self.blocks):
+            name = f"blocks.{j}"
+            if blk.form == "standard":
+                h = h + attend(layer_norm(h, f"{name}.ln1"), name, blk)
+                h = h + mlp(layer_norm(h, f"{name}.ln2"), name)
+            elif blk.form == "parallel":
+                normed = layer_norm(h, f"{name}.ln1")
+                h = h + mlp(normed, name) + attend(normed, name, blk)
+            else:
+                h = h + mlp(layer_norm(h + attend(layer_norm(h, f"{name}.ln1"), name, blk), f"{name}.ln2"), name)
+        return linear(layer_norm(h, "ln_f"), "head")
+
+    def _configuration(self) -> tuple:
+        """What the forward does beyond the parameter shapes: members of an ensemble must agree on it."""
+        return (self.block, self.kind, tuple(b.threshold for b in self.blocks))
+
     def attention_maps(self, x: np.ndarray | torch.Tensor, scores: bool = False) -> np.ndarray:
         """Attention weights for inputs ``x``, without gradients: array ``(n_layers, B, H, T, T)``.
 

@@ -83,8 +83,20 @@ def _check_loss(loss: object) -> LossFn:
     if loss == "mse":
         return _mse
     if loss == "cross_entropy":
-        return F.cross_entropy
+        return _cross_entropy
     raise ValueError(f"loss must be one of {_LOSSES} or a callable (prediction, target) -> scalar tensor, got {loss!r}")
+
+
+def _cross_entropy(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    # logits (n, ..., classes) against integer labels (n, ...): the mean over every position. The class axis is the
+    # last one (a transformer's (n, T, classes)); torch's own convention, classes on axis 1, would read a (n, T,
+    # classes) output as T classes and give a plausible wrong loss, so any other shape is refused.
+    if prediction.dim() < 2 or prediction.shape[:-1] != target.shape:
+        raise ValueError(
+            f"loss 'cross_entropy' takes logits of shape (n, ..., classes) and labels of shape (n, ...), got logits "
+            f"{tuple(prediction.shape)} and labels {tuple(target.shape)}"
+        )
+    return F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), target.reshape(-1))
 
 
 def _mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -383,7 +395,8 @@ def train(
         A test set, evaluated alongside the training set; give both or neither.
     loss : {"mse", "cross_entropy"} or callable
         ``"mse"`` is the mean squared error (the model's output and ``y`` must have the same shape);
-        ``"cross_entropy"`` takes logits of shape (n, classes) and integer labels of shape (n,);
+        ``"cross_entropy"`` takes logits of shape (n, classes) and integer labels of shape (n,), or logits
+        (n, ..., classes) and labels (n, ...), the mean over every position (classes on the last axis);
         a callable ``loss(prediction, target)`` must return a scalar tensor (mean over the batch).
     optimizer : {"adam", "sgd"}
         ``torch.optim.Adam`` or ``torch.optim.SGD`` (with ``momentum``).
@@ -526,6 +539,13 @@ def train(
     )
 
 
+def _forward_configuration(model: nn.Module) -> tuple:
+    """What a package network's forward does beyond its parameter shapes (its activation; a transformer's block form
+    and attention), which the members of an ensemble must share: they are run as one batch of the first one's forward."""
+    configuration = getattr(model, "_configuration", None)
+    return (getattr(model, "activation", None), configuration() if callable(configuration) else None)
+
+
 def _stack_members(models: object) -> tuple[list[nn.Module], dict, dict]:
     """Check ``models`` (a list of modules with the same parameter names and shapes); stack their states."""
     from torch.func import stack_module_state
@@ -543,6 +563,11 @@ def _stack_members(models: object) -> tuple[list[nn.Module], dict, dict]:
             raise ValueError(
                 f"models must share one architecture (class and parameter shapes); models[{i}] "
                 f"({type(model).__name__}) differs from models[0] ({type(models[0]).__name__})"
+            )
+        if _forward_configuration(model) != _forward_configuration(models[0]):
+            raise ValueError(
+                f"models must share one architecture; models[{i}] computes another function of the same parameters "
+                f"({_forward_configuration(model)} against models[0]'s {_forward_configuration(models[0])})"
             )
         if not all(p.requires_grad for p in model.parameters()):
             raise ValueError(f"models[{i}] has frozen parameters; every parameter is trained")
@@ -573,9 +598,10 @@ def _member_histories(
 
 def _stacks_natively(base: nn.Module, buffers: dict, loss: object) -> bool:
     """Whether ``base`` is one of the package's networks, unmodified (no pruning masks, no hooks), with a named loss."""
+    from .attention import TinyTransformer
     from .networks import BinaryTreeNet, DeepNet, ShallowNet
 
-    if type(base) not in (DeepNet, ShallowNet, BinaryTreeNet) or buffers or not isinstance(loss, str):
+    if type(base) not in (DeepNet, ShallowNet, BinaryTreeNet, TinyTransformer) or buffers or not isinstance(loss, str):
         return False
     return not any(m._forward_hooks or m._forward_pre_hooks for m in base.modules())
 
@@ -587,8 +613,10 @@ def _stacked_loss(loss: str, prediction: torch.Tensor, target: torch.Tensor) -> 
         if prediction.shape[1:] != target.shape:
             _mse(prediction[0], target)  # raises the error train() gives
         return (prediction - target).square().flatten(1).mean(1)
-    repeated = target.repeat(members, *([1] * (target.ndim - 1)))
-    flat = F.cross_entropy(prediction.flatten(0, 1), repeated, reduction="none")
+    if prediction.shape[1:-1] != target.shape:
+        _cross_entropy(prediction[0], target)  # raises the error train() gives
+    repeated = target.expand(members, *target.shape).reshape(-1)
+    flat = F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), repeated, reduction="none")
     return flat.reshape(members, -1).mean(1)
 
 
@@ -625,7 +653,8 @@ def train_ensemble(
     Parameters
     ----------
     models : list of torch.nn.Module
-        One or more modules of the same class with the same parameter shapes, each
+        One or more modules of the same class with the same parameter shapes and the same forward (activation;
+        a transformer's block form and attention), each
         initialised by the caller (typically the same constructor with different seeds). They are
         trained in place: their parameters hold the trained values when the call returns.
     x_train, y_train, x_test, y_test, loss, optimizer, lr, batch_size, weight_decay, schedule, warmup, seed,
@@ -698,7 +727,7 @@ def train_ensemble(
     def data_losses(xs: torch.Tensor, ys: torch.Tensor) -> list[float]:
         if full_batch:
             return member_losses(stacked, buffers, xs, ys).tolist()
-        sums = torch.zeros(members, dtype=xs.dtype, device=xs.device)
+        sums = torch.zeros(members, dtype=next(iter(stacked.values())).dtype, device=xs.device)  # xs may be tokens
         for start in range(0, xs.shape[0], batch_size):
             xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
             sums += member_losses(stacked, buffers, xb, yb) * xb.shape[0]

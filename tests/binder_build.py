@@ -2,9 +2,9 @@
 
 Installing ``binder/requirements.txt`` into a fresh virtual environment takes a minute or two, most of it
 unpacking wheels and writing files while a core is idle. ``tests/conftest.py`` starts :func:`start` as soon as
-the session has collected the Binder test, and moves that test to the end of the session; the install then
-runs while the other tests run, and the test (``test_binder.py``) waits for it, checks every step and runs a
-notebook in the new environment.
+the session has collected the Binder test, and moves that test to the end of the session; the install, an import
+check and a run of one notebook in the new environment then happen while the other tests run, and the test
+(``test_binder.py``) waits for them and checks every step.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
+BINDER_NOTEBOOK = "06_depth_separation_and_takagi.ipynb"  # executed in the new environment, as a Binder user runs it
 CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
 IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", "build", "_build", "__pycache__", "*.egg-info", ".ipynb_checkpoints"
@@ -80,6 +81,10 @@ class BinderBuild:
             step.returncode, step.output = -1, f"timed out after {timeout:.0f} s"
         return step
 
+    def import_check(self) -> str:
+        """A script that fails unless ``cosp_helpers`` is the repository's copy (installed by postBuild) and torch imports."""
+        return f"import cosp_helpers, torch; assert cosp_helpers.__file__.startswith({str(self.repo)!r}); print(torch.__version__)"
+
     def stop(self) -> None:
         """At the end of the session: stop a command still running (e.g. after ``pytest -x``) and remove the files."""
         self.stopping.set()
@@ -98,7 +103,11 @@ class BinderBuild:
                 ([sys.executable, "-m", "venv", str(self.workdir / "venv")], 300),
                 ([str(self.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)], 1200),
                 (["bash", "binder/postBuild"], 300),
-            ):
+                # then what a Binder user does: the package imports from the repository, and a notebook runs
+                ([str(self.python), "-c", self.import_check()], 120),
+                ([str(self.python), "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "--nbval-lax", "--nbval-current-env",
+                  "--nbval-cell-timeout=300", "-q", f"notebooks/{BINDER_NOTEBOOK}"], 900),
+            ):  # fmt: skip
                 if self.run(command, timeout).returncode != 0:
                     return
         except Exception as exc:  # reported by the test, not lost in a thread

@@ -63,16 +63,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         import notebook_runs
 
         notebook_runs.start()
+        # the builds that read the runs (the book, the slides) start as soon as the runs are done, beside the other tests
+        import after_runs
+
+        for name in after_runs.registered():
+            if any(name in getattr(item, "fixturenames", ()) for item in session.items):
+                after_runs.start(name)
         # the two kernels take one core's worth of threads each: the session's own torch code takes one thread
         # too, rather than a second pool of spinning threads on cores that are already busy
         torch.set_num_threads(1)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import after_runs
     import binder_build
     import notebook_runs
 
     notebook_runs.stop()
+    after_runs.stop()
 
     build = binder_build.current()
     if build is not None:

@@ -1,6 +1,7 @@
 """The course as a static site: Jupyter Book 1 builds it offline from the executed notebooks.
 
-The build is the README's documented command, run once per test session into ``build/book``, on a copy
+The build is the README's documented command, run once per test session into ``build/book`` (in the background as
+soon as the notebooks' runs are done: ``tests/after_runs.py``), on a copy
 of the sources in which the notebooks are the copies the test session has already executed
 (``executed_notebooks``, ``tests/notebook_runs.py``), excluded from execution by the configuration's
 ``execute.exclude_patterns``: the book renders the runs the notebook tests checked, and no notebook is
@@ -17,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import after_runs
 from notebook_runs import EXECUTED as EXECUTED_ROOT
 from web_pages import CDN_HOSTS, CHROMIUM, CHROMIUM_ARGS, loaded_resources, only_from, remote, require_chromium, serve
 
@@ -56,8 +57,7 @@ def staged_config() -> dict:
     return config
 
 
-@pytest.fixture(scope="module")
-def book(executed_notebooks) -> dict[str, float | str]:
+def _build_book() -> dict[str, float | str]:
     """Build the book once, offline, into build/book from the executed notebooks; return the build's time and log."""
     for directory in (OUTPUT, SOURCE):
         if directory.exists():
@@ -74,15 +74,23 @@ def book(executed_notebooks) -> dict[str, float | str]:
     exe = Path(sys.executable).parent / "jupyter-book"
     start = time.monotonic()
     command = [str(OUTPUT) if arg == "build/book" else arg for arg in BUILD_COMMAND]
-    result = subprocess.run(
-        [str(exe), *command], cwd=SOURCE, env=env, capture_output=True, text=True, timeout=1800, check=False
-    )
+    result = after_runs.run([str(exe), *command], cwd=SOURCE, env=env, timeout=1800)
     seconds = time.monotonic() - start
     log = result.stdout + result.stderr
     (OUTPUT / "build.log").parent.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "build.log").write_text(log, encoding="utf-8")
     assert result.returncode == 0, f"the book did not build (see {OUTPUT / 'build.log'}):\n{log[-4000:]}"
     return {"seconds": seconds, "log": log}
+
+
+# built in the background as soon as the notebooks' runs are done, beside the session's other tests (tests/after_runs.py)
+after_runs.register("book", _build_book)
+
+
+@pytest.fixture(scope="module")
+def book(executed_notebooks) -> dict[str, float | str]:
+    """The book built offline into build/book from the executed notebooks: the build's time and log."""
+    return after_runs.result("book")
 
 
 def test_readme_documents_the_build_command() -> None:

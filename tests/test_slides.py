@@ -1,7 +1,8 @@
 """The slides (``kit/slides.py``): every notebook as a reveal.js slideshow that needs no network.
 
 The rules that cut a notebook into slides are tested on small notebooks written here. Then the README's command
-builds the slides of every course notebook from the copies the test session executed (``--executed``), and the
+builds the slides of every course notebook from the copies the test session executed (``--executed``; in the
+background as soon as those runs are done, ``tests/after_runs.py``), and the
 tests check each file: nothing loaded from the web, the scripts it loads present beside it, one slide per section,
 heading and figure, and every figure's text alternative. Chromium (network refused) opens the slides of three
 notebooks, counts the slides reveal.js made, checks that the formulas were typeset as math, and saves a screenshot
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import after_runs
 from notebook_runs import EXECUTED
 from scripts import load_script
 from web_pages import CDN_HOSTS, CHROMIUM, CHROMIUM_ARGS, loaded_resources, only_from, remote, require_chromium
@@ -139,18 +140,28 @@ def test_without_executed_copies_the_notebook_is_executed_first(tmp_path: Path) 
 # --- the slides of every notebook ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built(executed_notebooks) -> dict:
+def _build_slides() -> dict:
     """The README's command, run on the session's executed notebooks: every notebook's slides, in build/slides (apart
     from a lecturer's kit in build/course)."""
     start = time.monotonic()
-    result = subprocess.run(
+    result = after_runs.run(
         [sys.executable, str(ROOT / "kit" / "slides.py"), "--executed", str(EXECUTED / "notebooks"), "--out", str(OUT)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+        cwd=ROOT, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    print(f"slides of {len(NOTEBOOKS)} notebooks built in {time.monotonic() - start:.1f} s")
     return {"log": result.stdout, "seconds": time.monotonic() - start}
+
+
+# built in the background as soon as the notebooks' runs are done, beside the session's other tests (tests/after_runs.py)
+after_runs.register("built", _build_slides)
+
+
+@pytest.fixture(scope="module")
+def built(executed_notebooks) -> dict:
+    """Every notebook's slides, built from the session's executed notebooks: the build's log and time."""
+    value = after_runs.result("built")
+    print(f"slides of {len(NOTEBOOKS)} notebooks built in {value['seconds']:.1f} s")
+    return value
 
 
 def _expected_slides(notebook: Path) -> int:

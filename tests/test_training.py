@@ -509,6 +509,68 @@ def test_ensemble_cross_entropy_and_the_generic_path_agree_with_train():
         np.testing.assert_allclose(h2.train_loss, h1.train_loss, rtol=1e-9)
 
 
+def _pointer_transformers(seeds, **options):
+    from cosp_helpers.attention import TinyTransformer, pointer_task
+
+    task = pointer_task(200, seq_len=6, vocab=4, n_pointers=2, seed=3)
+    nets = [TinyTransformer(task.field_sizes, 6, 4, d_model=8, n_heads=2, d_mlp=12, seed=s, **options).double()
+            for s in seeds]
+    return task, nets
+
+
+TRANSFORMER_FORMS = [{}, {"block": "parallel", "n_layers": 2}, {"block": "memo"}, {"attention": "sparsemax"},
+                     {"attention": "thresholded", "threshold": 0.2}]
+
+
+@pytest.mark.parametrize("options", TRANSFORMER_FORMS, ids=lambda o: "-".join(map(str, o.values())) or "standard")
+def test_a_transformer_ensemble_follows_the_separate_runs(options):
+    # notebook 10's model: its stacked forward is each member's forward, and train_ensemble follows train() step by
+    # step with the cross-entropy over every position (logits (n, T, classes), labels (n, T))
+    task, alone = _pointer_transformers(range(3), **options)
+    _, together = _pointer_transformers(range(3), **options)
+    x = torch.as_tensor(task.tokens)
+    stacked = alone[0]._stacked_forward(torch.func.stack_module_state(alone)[0], x)
+    for i, member in enumerate(alone):
+        np.testing.assert_allclose(stacked[i].detach().numpy(), member(x).detach().numpy(), rtol=1e-12, atol=1e-14)
+    args = {"loss": "cross_entropy", "lr": 0.01, "steps": 20, "batch_size": 64, "schedule": "cosine", "seed": 4,
+            "eval_every": 10, "progress": False, "device": CPU}
+    assert _stacks_natively(alone[0], {}, "cross_entropy")
+    separate = [train(m, task.tokens, task.labels, x_test=task.tokens[:50], y_test=task.labels[:50], **args) for m in alone]
+    batched = train_ensemble(together, task.tokens, task.labels, x_test=task.tokens[:50], y_test=task.labels[:50], **args)
+    for h1, h2 in zip(separate, batched):
+        np.testing.assert_allclose(h2.train_loss, h1.train_loss, rtol=1e-9)
+        np.testing.assert_allclose(h2.test_loss, h1.test_loss, rtol=1e-9)
+    assert batched[0].final_train_loss < batched[0].train_loss[0]
+
+
+def test_cross_entropy_over_positions_and_refused_shapes():
+    # the class axis is the last: a (n, T, classes) output is scored at every position, as the mean of the per-position
+    # losses; torch's own layout (classes on axis 1) would have read T as the number of classes
+    logits = torch.randn(5, 3, 4, generator=torch.Generator().manual_seed(0))
+    labels = torch.randint(0, 4, (5, 3), generator=torch.Generator().manual_seed(1))
+    from cosp_helpers.training import _cross_entropy
+
+    by_hand = np.mean([float(torch.nn.functional.cross_entropy(logits[:, t], labels[:, t])) for t in range(3)])
+    assert float(_cross_entropy(logits, labels)) == pytest.approx(by_hand, rel=1e-6)
+    with pytest.raises(ValueError, match=r"logits of shape \(n, \.\.\., classes\).*got logits \(5, 4, 3\)"):
+        _cross_entropy(logits.transpose(1, 2), labels)
+    model = torch.nn.Linear(3, 4)
+    with pytest.raises(ValueError, match="labels of shape"):
+        train(model, np.zeros((6, 3), np.float32), np.zeros((6, 2), np.int64), loss="cross_entropy", steps=1,
+              progress=False, device=CPU)
+
+
+def test_ensemble_members_must_compute_the_same_function():
+    # same class and parameter shapes, another forward: the batch would run them all as the first one
+    task, soft = _pointer_transformers([0])
+    _, sparse = _pointer_transformers([1], attention="sparsemax")
+    with pytest.raises(ValueError, match="computes another function of the same parameters"):
+        train_ensemble(soft + sparse, task.tokens, task.labels, loss="cross_entropy", steps=1, progress=False, device=CPU)
+    with pytest.raises(ValueError, match="computes another function"):
+        train_ensemble([DeepNet(4, 6, depth=2, seed=0), DeepNet(4, 6, depth=2, activation="tanh", seed=1)], np.zeros((8, 4), np.float32),
+                       np.zeros((8, 1), np.float32), steps=1, progress=False, device=CPU)
+
+
 def test_ensemble_members_differ_and_fit():
     x, y = (t.float() for t in tree_data(128))  # float32: batched float64 products take a slow path in torch
     members = [DeepNet(4, 16, depth=2, seed=s) for s in range(2)]
