@@ -210,12 +210,7 @@ def use_steady_kernels() -> None:
 
     if getattr(execute.Execute, "_steady_kernels", False):
         return
-    if "cosp_benchmark_notebooks" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("cosp_benchmark_notebooks", ROOT / "benchmarks" / "notebooks.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    manager = sys.modules["cosp_benchmark_notebooks"].CurrentEnvKernelManager
+    manager = _load("cosp_benchmark_notebooks", ROOT / "benchmarks" / "notebooks.py").CurrentEnvKernelManager
     original = execute.Execute.__init__
 
     def __init__(self, *args, **kwargs):
@@ -369,14 +364,19 @@ def verify(course: Path, assignment: str, wrong: int = 1, timeout: int = CELL_TI
     return {"scores": scores(course, assignment, list(expected)), "expected": expected, "seconds": seconds}
 
 
+def _load(name: str, path: Path):
+    """The script at ``path`` loaded as the module ``name`` (once per process)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def _slides_module():
     """``kit/slides.py``, loaded as a module."""
-    if "cosp_kit_slides" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("cosp_kit_slides", Path(__file__).resolve().parent / "slides.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["cosp_kit_slides"]
+    return _load("cosp_kit_slides", Path(__file__).resolve().parent / "slides.py")
 
 
 def exercises_of(teacher: nbformat.NotebookNode) -> list[str]:

@@ -127,16 +127,21 @@ def count_slides(nb: nbformat.NotebookNode) -> int:
     return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide") for cell in nb.cells)
 
 
-def _offline():
-    """``book/_ext/cosp_offline.py``, the book's extension, loaded as a module."""
-    if "cosp_offline" not in sys.modules:
+def _load(name: str, path: Path):
+    """The script at ``path`` loaded as the module ``name`` (once per process)."""
+    if name not in sys.modules:
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("cosp_offline", WIDGET_SCRIPT.parent.parent / "cosp_offline.py")
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules["cosp_offline"]
+    return sys.modules[name]
+
+
+def _offline():
+    """``book/_ext/cosp_offline.py``, the book's extension, loaded as a module."""
+    return _load("cosp_offline", WIDGET_SCRIPT.parent.parent / "cosp_offline.py")
 
 
 def copy_vendor(out: Path) -> Path:
@@ -182,15 +187,9 @@ def execute(path: Path) -> nbformat.NotebookNode:
     """``path`` executed top to bottom in a fresh kernel of this environment, in the notebooks' folder (as a learner
     runs it), with the benchmark's client (``benchmarks/notebooks.py``), which waits for the kernel in slices and so
     never stalls on a lost wake-up (nbclient issue 312)."""
-    if "cosp_benchmark_notebooks" not in sys.modules:
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("cosp_benchmark_notebooks", ROOT / "benchmarks" / "notebooks.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+    benchmark = _load("cosp_benchmark_notebooks", ROOT / "benchmarks" / "notebooks.py")
     nb = nbformat.read(path, as_version=4)
-    sys.modules["cosp_benchmark_notebooks"].notebook_client(nb, path).execute()
+    benchmark.notebook_client(nb, path).execute()
     return nb
 
 
