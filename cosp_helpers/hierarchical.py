@@ -303,7 +303,9 @@ Rounding moves an eigenvector of a symmetric matrix by about ``eps ||M|| / gap``
 
 def _canonical_top_eigenvectors(eigenvalues: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
     # The k eigenvectors of largest |eigenvalue|, as rows, made independent of LAPACK's choices:
-    # * order: by |eigenvalue| descending, ties broken by the eigenvalue (positive first), a stable sort;
+    # * order: by |eigenvalue| descending, ties broken by the eigenvalue (positive first), a stable sort; magnitudes
+    #   within the cluster tolerance below of the largest in their run count as tied, so that the rounding of eigh
+    #   (|-0.1 + 1e-17| > |0.1 - 1e-17|) cannot put -lambda before +lambda;
     # * sign: each vector's entry of largest magnitude (first such index) is made positive;
     # * (near-)repeated eigenvalues, within _CLUSTER_RTOL * max|eigenvalue|: any basis of their eigenspace is as valid
     #   as another, so the cluster's vectors are replaced by the orthonormalised projections P G of a fixed Gaussian G
@@ -311,7 +313,14 @@ def _canonical_top_eigenvectors(eigenvalues: np.ndarray, vectors: np.ndarray, k:
     d = vectors.shape[0]
     scale = float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
     tol = _CLUSTER_RTOL * scale
-    order = np.lexsort((-eigenvalues, -np.abs(eigenvalues)))  # primary key last: |eigenvalue| descending
+    magnitude = np.abs(eigenvalues)
+    tier = np.empty(eigenvalues.size, dtype=np.int64)  # 0 for the largest magnitudes, then 1, ...: equal within tol
+    leader, rank = None, -1
+    for j in np.argsort(-magnitude, kind="stable"):
+        if leader is None or leader - magnitude[j] > tol:
+            leader, rank = magnitude[j], rank + 1
+        tier[j] = rank
+    order = np.lexsort((-eigenvalues, tier))  # primary key last: magnitude tier, then the eigenvalue descending
     chosen = order[:k]
     rows = []
     done = set()
