@@ -149,6 +149,40 @@ def test_the_class_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert Path(c.ConfigurableHTTPProxy.command[0]).is_file()  # from npm ci
 
 
+def test_each_server_gets_a_port_no_other_server_of_the_hub_holds(tmp_path, monkeypatch) -> None:
+    # two servers starting at once could be given the same free port; the second would then move to another port (or,
+    # with port_retries=0, fail) and the proxy would send its student to the first one's server
+    import socket
+    from types import SimpleNamespace
+
+    c = _load_config(tmp_path, monkeypatch)
+    assert "--ServerApp.port_retries=0" in c.Spawner.args  # a server listens on its given port or does not start
+    offered = iter([5001, 5001, 5001, 5002, 5001])  # what the system reports free, one probe after another
+
+    class Probe:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, address):
+            self.port = next(offered)
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(socket, "socket", lambda *args: Probe())
+    first, second, third = (SimpleNamespace(home_dir=str(tmp_path / name), port=0) for name in ("a", "b", "c"))
+    c.Spawner.pre_spawn_hook(first)
+    c.Spawner.pre_spawn_hook(second)  # 5001 is offered twice more while the first server holds it
+    assert (first.port, second.port) == (5001, 5002)
+    assert (tmp_path / "a" / "notebooks" / "00_start_here.ipynb").is_file()  # the course is copied too
+    c.Spawner.post_stop_hook(first)  # its port is free again
+    c.Spawner.pre_spawn_hook(third)
+    assert third.port == 5001
+
+
 @pytest.mark.parametrize(
     "env, match",
     [

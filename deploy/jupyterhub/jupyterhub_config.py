@@ -80,7 +80,11 @@ c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
 c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
 c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "users" / "{username}")
 c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
-c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []  # Jupyter refuses root without it (e.g. a container)
+# A server must listen on the port the hub gave it, or fail to start: by default Jupyter moves to another port when its
+# own is taken, and the proxy would then send the student to whatever holds the port (another student's server).
+c.Spawner.args = ["--ServerApp.port_retries=0"]
+if os.geteuid() == 0:
+    c.Spawner.args.append("--allow-root")  # Jupyter refuses root without it (e.g. a container)
 c.Spawner.default_url = DEFAULT_URL
 c.Spawner.mem_limit = MEM_LIMIT
 c.Spawner.environment = dict(ONE_THREAD)
@@ -96,7 +100,36 @@ def copy_course(spawner) -> None:
         shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
 
 
-c.Spawner.pre_spawn_hook = copy_course
+PORTS_IN_USE: set[int] = set()  # the ports given to the servers of this hub that have not stopped
+
+
+def give_port(spawner) -> None:
+    """A free loopback port that no other server of this hub holds. The spawner's own choice (a port the system reports
+    free) can give two servers that start at the same moment the same port, before either listens on it."""
+    import socket
+
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in PORTS_IN_USE:
+            PORTS_IN_USE.add(port)
+            spawner.port = port
+            return
+    raise RuntimeError("no free port for the student's server")
+
+
+def before_start(spawner) -> None:
+    copy_course(spawner)
+    give_port(spawner)
+
+
+def after_stop(spawner) -> None:
+    PORTS_IN_USE.discard(spawner.port)
+
+
+c.Spawner.pre_spawn_hook = before_start
+c.Spawner.post_stop_hook = after_stop
 
 # --- idle culling ----------------------------------------------------------------------------------------------------
 services = [
