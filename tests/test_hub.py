@@ -159,18 +159,15 @@ def test_each_server_gets_a_port_no_other_server_of_the_hub_holds(tmp_path, monk
     assert "--ServerApp.port_retries=0" in c.Spawner.args  # a server listens on its given port or does not start
     offered = iter([5001, 5001, 5001, 5002, 5001])  # what the system reports free, one probe after another
 
-    class Probe:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
+    class Probe:  # the socket jupyterhub.utils.random_port binds to port 0 and asks for its port
         def bind(self, address):
             self.port = next(offered)
 
         def getsockname(self):
             return ("127.0.0.1", self.port)
+
+        def close(self):
+            pass
 
     monkeypatch.setattr(socket, "socket", lambda *args: Probe())
     first, second, third = (SimpleNamespace(home_dir=str(tmp_path / name), port=0) for name in ("a", "b", "c"))

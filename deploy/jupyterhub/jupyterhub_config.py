@@ -104,14 +104,12 @@ PORTS_IN_USE: set[int] = set()  # the ports given to the servers of this hub tha
 
 
 def give_port(spawner) -> None:
-    """A free loopback port that no other server of this hub holds. The spawner's own choice (a port the system reports
-    free) can give two servers that start at the same moment the same port, before either listens on it."""
-    import socket
+    """A free port that no other server of this hub holds. The spawner's own choice (``random_port``, a port the system
+    reports free) can give two servers that start at the same moment the same port, before either listens on it."""
+    from jupyterhub.utils import random_port
 
     for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = random_port()
         if port not in PORTS_IN_USE:
             PORTS_IN_USE.add(port)
             spawner.port = port
