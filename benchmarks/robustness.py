@@ -19,8 +19,9 @@ Each run is a fresh kernel (nbclient), with ``COSP_CHECK_LOG`` pointing at a log
 the others. ``--jobs`` runs execute side by side (default: the number of cores), and each kernel gets
 its share of the cores as its thread count (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` and
 ``OPENBLAS_NUM_THREADS`` set to cores // jobs, at least 1, unless the environment already sets
-``OMP_NUM_THREADS``): two kernels that each start one thread per core on a 2-core machine spend
-much of their time waiting for each other (a numpy-only notebook ran 2.3x slower so). The numbers a
+``OMP_NUM_THREADS``), and the same share as ``COSP_WORKERS``: two kernels that each start one thread per
+core on a 2-core machine spend much of their time waiting for each other (a numpy-only notebook ran 2.3x
+slower so). The numbers a
 notebook prints do not depend on its thread count beyond rounding, and its checks hold at either.
 The report, on standard output and in ``build/robustness/``:
 
@@ -164,15 +165,19 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 
 
 def thread_env(side_by_side: int) -> dict[str, str]:
-    """The thread-count variables for one of ``side_by_side`` kernels sharing this machine's cores.
+    """The thread-count variables for one of ``side_by_side`` kernels sharing this machine's cores, and
+    ``COSP_WORKERS``, the processes ``cosp.parallel_map`` may use, set to the same share.
 
-    Empty when the environment already sets ``OMP_NUM_THREADS`` (the user's choice wins) or when one
-    kernel runs alone (it keeps every core, as a learner's kernel does).
+    Empty when one kernel runs alone (it keeps every core, as a learner's kernel does); a variable the
+    environment already sets is left to it (``OMP_NUM_THREADS`` for the thread counts: the user's choice wins).
     """
-    if side_by_side <= 1 or "OMP_NUM_THREADS" in os.environ:
+    if side_by_side <= 1:
         return {}
-    threads = str(max(1, (os.cpu_count() or 1) // side_by_side))
-    return dict.fromkeys(THREAD_VARIABLES, threads)
+    share = str(max(1, (os.cpu_count() or 1) // side_by_side))
+    env = {} if "OMP_NUM_THREADS" in os.environ else dict.fromkeys(THREAD_VARIABLES, share)
+    if "COSP_WORKERS" not in os.environ:
+        env["COSP_WORKERS"] = share  # the runs are the same wherever they run: only the time changes
+    return env
 
 
 def run_one(

@@ -7,7 +7,8 @@ or ``cosp.circuits.walsh_hadamard``; ``cosp.<namespace>.__all__`` lists what eac
 
 The core (its modules are namespaces too):
 
-* :mod:`~cosp_helpers.runtime` -- seeding and the ``COSP_SEED`` knob, device, the ``COSP_SCALE`` knob, versions
+* :mod:`~cosp_helpers.runtime` -- seeding and the ``COSP_SEED`` knob, device, the ``COSP_SCALE`` knob, runs side by side
+  on the cores (``COSP_WORKERS``), versions
 * :mod:`~cosp_helpers.claims` -- checked results: claims and sanity checks with printed margins
 * :mod:`~cosp_helpers.exercises` -- self-checks for exercises
 * :mod:`~cosp_helpers.plotting` -- figures for the back row
@@ -63,7 +64,7 @@ from .exercises import NOT_ANSWERED, check_answer
 from .networks import BinaryTreeNet, DeepNet, ShallowNet, count_parameters, parameter_count, width_for_budget
 from .plotting import lecture_rc, plot_loglog, show
 from .rates import fit_loglog_slope
-from .runtime import base_seed, derive_seed, get_device, get_scale, run_seeds, scaled, seed_everything, versions
+from .runtime import base_seed, derive_seed, get_device, get_scale, parallel_map, run_seeds, scaled, seed_everything, versions
 from .training import evaluate, train, train_ensemble
 from .widgets import Explorer, dropdown, float_slider, int_slider, log_slider
 
@@ -79,6 +80,7 @@ __all__ = [
     "get_device",
     "get_scale",
     "scaled",
+    "parallel_map",
     "versions",
     # checked claims and exercises
     "check",

@@ -13,23 +13,40 @@ every check in the notebooks must still hold.
 ``COSP_SCALE`` is an environment variable read once per process: 1 (the default) sizes every
 experiment for a lecture (about a minute per notebook on a laptop CPU); larger values enlarge
 the experiments, e.g. ``COSP_SCALE=4`` on a workstation or a GPU node.
+
+:func:`parallel_map` runs independent runs (seeds, variants) side by side, one process per core it may
+use (``COSP_WORKERS`` caps them), with results identical to running them one after the other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import io
 import math
+import multiprocessing
 import os
 import platform
 import random
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from ._checks import check_int, check_positive
 
-__all__ = ["SEED_STRIDE", "base_seed", "derive_seed", "run_seeds", "seed_everything", "get_device", "get_scale", "scaled", "versions"]
+__all__ = [
+    "SEED_STRIDE", "base_seed", "derive_seed", "run_seeds", "seed_everything", "get_device", "get_scale", "scaled",
+    "usable_cores", "parallel_map", "versions",
+]  # fmt: skip
 
 _PACKAGES = ("numpy", "torch", "matplotlib", "networkx", "ipywidgets")
 
@@ -256,6 +273,258 @@ def scaled(n: int, minimum: int = 1, scale: float | None = None) -> int:
     minimum = check_int("minimum", minimum, minimum=1)
     s = get_scale() if scale is None else check_positive("scale", scale)
     return max(minimum, int(round(n * s)))
+
+
+def _cgroup_cpu_limit(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPU quota of this process's control group, in cores (cgroup v2 ``cpu.max``, or v1's
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``); None when there is none or it cannot be read."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 or period <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def _parse_workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"COSP_WORKERS must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"COSP_WORKERS must be a positive integer, got {text!r}")
+    return value
+
+
+def usable_cores() -> int:
+    """How many processes :func:`parallel_map` runs at once by default: the cores this process may use.
+
+    That is the number of CPUs the process may be scheduled on (``os.sched_getaffinity``), lowered to a
+    control group's CPU quota (a container's or a course hub's limit, rounded down, at least 1). The
+    environment variable ``COSP_WORKERS`` (a positive integer) overrides it, e.g. ``COSP_WORKERS=1`` to
+    keep every run in the notebook's own process.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> usable_cores() >= 1
+    True
+    """
+    if "COSP_WORKERS" in os.environ:
+        return _parse_workers(os.environ["COSP_WORKERS"])
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    limit = _cgroup_cpu_limit()
+    if limit is not None:
+        cores = min(cores, max(1, int(limit)))
+    return max(1, cores)
+
+
+# parallel_map's state. _TASK holds the function and items of the call in progress: the workers are
+# forked from the caller, so they find them there and only an index crosses to them (a function defined
+# in a notebook, or a lambda, need not be picklable). _IN_WORKER marks a worker: a parallel_map inside
+# one runs in that worker, one run after the other.
+_TASK: tuple[Callable[[Any], Any], list] | None = None
+_IN_WORKER = False
+_TASK_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_run_setting(rng_state: tuple):
+    """Run one call of :func:`parallel_map`'s function as every call runs, here or in a worker: from the
+    caller's global random state, with one PyTorch thread and one thread in NumPy's BLAS (both restored after)."""
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    _restore_rng_state(rng_state)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _global_rng_state() -> tuple:
+    return random.getstate(), np.random.get_state(), torch.get_rng_state()
+
+
+def _restore_rng_state(state: tuple) -> None:
+    random.setstate(state[0])
+    np.random.set_state(state[1])
+    torch.set_rng_state(state[2])
+
+
+def _worker_start(rng_state: tuple) -> None:
+    """Set up a forked worker: it writes nothing to the caller's streams or to a notebook's front end (what a run
+    prints is sent back with its result), and it remembers the caller's random state."""
+    global _IN_WORKER, _WORKER_RNG_STATE
+    _IN_WORKER = True
+    _WORKER_RNG_STATE = rng_state
+    sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+    shell = sys.modules.get("IPython.core.interactiveshell")
+    if shell is not None:  # a worker has no notebook: what a run would display there becomes text it prints
+        shell.InteractiveShell.clear_instance()
+
+
+_WORKER_RNG_STATE: tuple | None = None
+
+
+def _worker_run(index: int) -> tuple[Any, str, str]:
+    """Run item ``index`` of the current task in a worker; return its result and what it printed."""
+    assert _TASK is not None and _WORKER_RNG_STATE is not None
+    fn, items = _TASK
+    out, err = io.StringIO(), io.StringIO()
+    with _one_run_setting(_WORKER_RNG_STATE), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        result = fn(items[index])
+    return result, out.getvalue(), err.getvalue()
+
+
+def _can_fork() -> bool:
+    # fork is the start method that lets the workers share the caller's functions and data; it is the safe
+    # default on Linux only (macOS's system libraries are not fork-safe; Windows has no fork), and never after
+    # CUDA has started
+    return sys.platform.startswith("linux") and not torch.cuda.is_initialized()
+
+
+def parallel_map(
+    fn: Callable[[Any], Any], items: Iterable, *, workers: int | None = None, progress: bool = False, desc: str | None = None
+) -> list:
+    """``[fn(item) for item in items]``, with the calls run side by side in ``workers`` processes.
+
+    The experiments of the notebooks repeat small training runs over seeds and variants; each run uses
+    one core well but not two. This runs them on every core the notebook may use and returns exactly what
+    the loop returns (a test checks it bit for bit): every call, in either case,
+
+    * starts from the caller's global random state (Python's, NumPy's, PyTorch's), which is left as it was,
+      so a call that seeds itself gives the same numbers wherever it runs;
+    * uses one PyTorch thread and one BLAS thread, so two runs never compete for a core;
+    * has what it prints shown in the order of ``items`` (from a worker, once the call is done).
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(item) -> result``. It may be defined in the notebook, or be a lambda: the workers are forked
+        from the caller and find it there. Its result must be picklable (arrays, numbers, modules...). It
+        should draw no figure or widget (train with ``progress=False``): in a worker those become printed text.
+    items : iterable
+        The arguments, one per call.
+    workers : int, optional
+        Processes to run at once, >= 1; default :func:`usable_cores` (``COSP_WORKERS`` sets it). With 1, a
+        single item, in a worker of another ``parallel_map``, off Linux, or once CUDA has started, the calls
+        run here, one after the other, with the same settings.
+    progress : bool
+        Show a ``tqdm.auto`` progress bar of the finished calls (it disappears at the end).
+    desc : str, optional
+        Label of the progress bar.
+
+    Returns
+    -------
+    list
+        ``fn``'s results, in the order of ``items``.
+
+    Raises
+    ------
+    Exception
+        What a failed call raised (of the calls finished when the first failure came, the first in the order of
+        ``items``); the calls still running are stopped and the others dropped. A worker that dies (e.g. killed for lack of memory)
+        raises ``concurrent.futures.process.BrokenProcessPool``.
+
+    Examples
+    --------
+    >>> parallel_map(abs, [-3, 1, -2], workers=2)
+    [3, 1, 2]
+    >>> draw = lambda seed: torch.randn(2, generator=torch.Generator().manual_seed(seed))
+    >>> first, second = parallel_map(draw, [5, 5], workers=2)  # two workers, each runs one call
+    >>> bool(torch.equal(first, second)) and bool(torch.equal(first, draw(5)))
+    True
+    """
+    global _TASK
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise TypeError(f"items must be an iterable of arguments (a list, a range...), got {type(items).__name__}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__} {progress!r}")
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a string or None, got {type(desc).__name__}")
+    items = list(items)
+    workers = usable_cores() if workers is None else check_int("workers", workers, minimum=1)
+    workers = min(workers, len(items))
+    caller_state = _global_rng_state()
+    from tqdm.auto import tqdm  # imported here, as in train: the widget front end loads only when asked for
+
+    bar = tqdm(total=len(items), desc=desc, leave=False, disable=not progress)
+    with contextlib.closing(bar):
+        if workers <= 1 or _IN_WORKER or not _can_fork():
+            results = []
+            try:
+                for item in items:
+                    with _one_run_setting(caller_state):
+                        results.append(fn(item))
+                    bar.update(1)
+            finally:
+                _restore_rng_state(caller_state)
+            return results
+        with _TASK_LOCK:
+            try:
+                _TASK = (fn, items)
+                return _run_in_workers(len(items), workers, caller_state, bar)
+            finally:
+                _TASK = None
+
+
+def _run_in_workers(count: int, workers: int, caller_state: tuple, bar: Any) -> list:
+    """:func:`parallel_map`'s calls 0 .. count - 1 of the current task in ``workers`` forked processes."""
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered here is copied into a worker
+        stream.flush()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start, initargs=(caller_state,)
+    )
+    try:
+        # The workers are forked at the first submit. Frozen, the caller's objects are never collected in a worker, so
+        # no finalizer of the caller's (a kernel's sockets, open files) runs there; the usual set-up for fork without exec.
+        gc.freeze()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns that fork in a process with threads (a Jupyter kernel has some) may deadlock a
+                # child that takes a lock another thread held; the workers take none of the caller's locks
+                warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning)
+                futures = [pool.submit(_worker_run, i) for i in range(count)]
+        finally:
+            gc.unfreeze()
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            bar.update(len(done))
+            if any(f.exception() is not None for f in done):
+                for f in pending:
+                    f.cancel()
+                next(f for f in futures if f.done() and f.exception() is not None).result()  # raises it
+        results = []
+        for f in futures:
+            result, out, err = f.result()
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            results.append(result)
+        return results
+    except BaseException:  # a failed call, or the kernel interrupted: stop the calls still running
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def versions() -> dict[str, str]:

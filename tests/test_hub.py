@@ -93,7 +93,7 @@ def test_the_kubernetes_values_agree_with_the_measurements_and_the_local_hub() -
     assert light_peak * 2**20 <= guarantee <= limit, (light_peak, guarantee, limit)
     assert capacity.parse_bytes(_config_value("MEM_LIMIT")) == limit  # the one-machine hub's default
     assert single["defaultUrl"] == _config_value("DEFAULT_URL")
-    assert single["extraEnv"] == _config_value("ONE_THREAD")
+    assert single["extraEnv"] == _config_value("ONE_CORE")
     assert VALUES["cull"]["enabled"] and VALUES["cull"]["timeout"] == int(_config_value("CULL_AFTER"))
     assert VALUES["prePuller"]["hook"]["enabled"] and VALUES["scheduling"]["userPlaceholder"]["enabled"]
     # the image is built by repo2docker from binder/, with the repository at /srv/repo, where the hook copies from

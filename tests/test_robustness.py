@@ -32,13 +32,15 @@ def _notebook(path: Path, *cells: str) -> Path:
 
 def test_runner_counts_passes_margins_and_failures(tmp_path):
     threads = os.environ.get("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // 2)))
+    workers = os.environ.get("COSP_WORKERS", str(max(1, (os.cpu_count() or 1) // 2)))
     # one notebook, 2 seeds x 2 paths: four kernels, the least that shows every column of the report
     notebook = _notebook(tmp_path / "90_tiny.ipynb", SETUP, PASSING, FAILING,
                          "import os\ncosp.sanity('generic path sets ATEN_CPU_CAPABILITY', "
                          "os.environ.get('OPENBLAS_CORETYPE') != 'Sandybridge' or os.environ['ATEN_CPU_CAPABILITY'] == 'default')",
                          # two kernels side by side: each gets half the cores as threads (unless the user set them)
                          f"cosp.sanity('two kernels share the cores', os.environ.get('OMP_NUM_THREADS') == {threads!r} "
-                         f"and os.environ.get('OPENBLAS_NUM_THREADS') == {threads!r})")
+                         f"and os.environ.get('OPENBLAS_NUM_THREADS') == {threads!r} "
+                         f"and os.environ.get('COSP_WORKERS') == {workers!r})")
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, str(RUNNER), str(notebook), "--seeds", "2", "--paths", "native,generic",
                            "--jobs", "2", "--out", str(out)], capture_output=True, text=True, check=False, timeout=600)

@@ -284,3 +284,192 @@ def test_bad_seed_arguments_are_refused(monkeypatch, call, error):
     monkeypatch.delenv("COSP_SEED", raising=False)
     with pytest.raises(error):
         call()
+
+
+# --- parallel_map and usable_cores ---------------------------------------------------------------
+
+
+def _train_small(seed: int) -> dict:
+    """A seeded training run of the kind the notebooks repeat: a small transformer on the pointer task."""
+    import cosp_helpers as cosp
+
+    task = cosp.attention.pointer_task(96, seq_len=6, vocab=4, n_pointers=2, seed=seed)
+    net = cosp.attention.TinyTransformer(task.field_sizes, 6, 4, d_model=16, n_heads=1, n_layers=2, seed=seed)
+    history = cosp.train(net, task.tokens, task.labels, loss="cross_entropy", lr=1e-2, steps=25, batch_size=32,
+                         seed=seed, eval_every=25, progress=False)  # fmt: skip
+    return {"net": net, "loss": history.final_train_loss, "maps": net.attention_maps(task.tokens), "global": torch.rand(2)}
+
+
+def test_parallel_map_gives_the_loop_bit_for_bit():
+    torch.manual_seed(123)
+    seeds = [0, 1, 2, 0]
+    serial = runtime.parallel_map(_train_small, seeds, workers=1)
+    parallel = runtime.parallel_map(_train_small, seeds, workers=2)
+    for a, b in zip(serial, parallel):
+        assert a["loss"] == b["loss"]
+        assert np.array_equal(a["maps"], b["maps"])
+        for p, q in zip(a["net"].state_dict().values(), b["net"].state_dict().values()):
+            assert torch.equal(p, q)
+        # a draw from the global generator: every call starts from the caller's state, here and in a worker
+        assert torch.equal(a["global"], b["global"])
+    assert torch.equal(serial[0]["global"], serial[1]["global"])
+    assert serial[0]["loss"] == serial[3]["loss"]  # the same seed gives the same run, wherever it ran
+
+
+def test_parallel_map_leaves_the_callers_state_as_it_was():
+    torch.manual_seed(5)
+    np.random.seed(5)
+    random.seed(5)
+    expected = (torch.rand(3), np.random.random(3), random.random())
+    torch.manual_seed(5)
+    np.random.seed(5)
+    random.seed(5)
+    threads = torch.get_num_threads()
+    for workers in (1, 2):
+        seen = runtime.parallel_map(lambda _: (torch.get_num_threads(), torch.rand(1), np.random.random()), range(3), workers=workers)
+        assert [s[0] for s in seen] == [1, 1, 1]  # one PyTorch thread per run
+        assert len({float(s[1]) for s in seen}) == 1 and len({s[2] for s in seen}) == 1
+        assert torch.get_num_threads() == threads
+    assert torch.equal(torch.rand(3), expected[0])
+    assert np.array_equal(np.random.random(3), expected[1])
+    assert random.random() == expected[2]
+
+
+def test_parallel_map_runs_the_calls_at_the_same_time_in_other_processes():
+    import multiprocessing
+    import os
+
+    barrier = multiprocessing.get_context("fork").Barrier(2, timeout=60)
+
+    def meet(_):
+        barrier.wait()  # breaks after 60 s unless the other call is running at the same time
+        return os.getpid()
+
+    pids = runtime.parallel_map(meet, range(2), workers=2)
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+
+
+def test_parallel_map_keeps_order_and_shows_what_each_call_printed_in_that_order(capsys):
+    def shout(i):
+        import time
+
+        time.sleep(0.05 * (3 - i))  # the later items finish first
+        print(f"item {i}")
+        return i * i
+
+    assert runtime.parallel_map(shout, range(4), workers=2) == [0, 1, 4, 9]
+    assert capsys.readouterr().out == "item 0\nitem 1\nitem 2\nitem 3\n"
+
+
+def test_parallel_map_raises_the_first_failure_and_can_run_again():
+    def fail_on_two(i):
+        if i == 2:
+            raise ValueError(f"bad item {i}")
+        return i
+
+    for workers in (1, 2):
+        with pytest.raises(ValueError, match="bad item 2"):
+            runtime.parallel_map(fail_on_two, range(5), workers=workers)
+    assert runtime.parallel_map(fail_on_two, [0, 1], workers=2) == [0, 1]
+
+
+def test_parallel_map_reports_a_worker_that_died_instead_of_waiting():
+    from concurrent.futures.process import BrokenProcessPool
+
+    def die(i):
+        import os
+
+        if i == 1:
+            os._exit(3)  # what the kernel's out-of-memory killer does to a run
+        return i
+
+    with pytest.raises(BrokenProcessPool):
+        runtime.parallel_map(die, range(3), workers=2)
+
+
+def test_parallel_map_in_a_worker_runs_there():
+    inner = runtime.parallel_map(lambda i: runtime.parallel_map(lambda j: (runtime._IN_WORKER, j), range(2)), range(2), workers=2)
+    assert inner == [[(True, 0), (True, 1)]] * 2
+
+
+def test_parallel_map_edge_cases_and_bad_input(monkeypatch):
+    assert runtime.parallel_map(abs, [], workers=2) == []
+    assert runtime.parallel_map(abs, iter([-1]), workers=10**12) == [1]
+    with pytest.raises(TypeError, match="fn must be callable"):
+        runtime.parallel_map(3, [1])
+    with pytest.raises(TypeError, match="items must be an iterable"):
+        runtime.parallel_map(abs, 3)
+    with pytest.raises(TypeError, match="items must be an iterable"):
+        runtime.parallel_map(abs, "abc")
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="workers must be >= 1"):
+            runtime.parallel_map(abs, [1], workers=bad)
+    for bad in (1.5, "2", True):
+        with pytest.raises(TypeError, match="workers must be an int"):
+            runtime.parallel_map(abs, [1], workers=bad)
+    for bad in ("0", "two", "-3", ""):
+        monkeypatch.setenv("COSP_WORKERS", bad)
+        with pytest.raises(ValueError, match="COSP_WORKERS must be a positive integer"):
+            runtime.parallel_map(abs, [1, 2])
+
+
+def test_usable_cores_follows_cosp_workers_affinity_and_the_cgroup_quota(monkeypatch, tmp_path):
+    import os
+
+    monkeypatch.setenv("COSP_WORKERS", "3")
+    assert runtime.usable_cores() == 3
+    monkeypatch.delenv("COSP_WORKERS")
+    assert 1 <= runtime.usable_cores() <= len(os.sched_getaffinity(0))
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # cgroup v2: 1.5 cores
+    assert runtime._cgroup_cpu_limit(tmp_path) == 1.5
+    monkeypatch.setattr(runtime, "_cgroup_cpu_limit", lambda: 0.5)
+    assert runtime.usable_cores() == 1  # at least one
+    monkeypatch.setattr(runtime, "_cgroup_cpu_limit", lambda: 64.0)
+    assert runtime.usable_cores() == len(os.sched_getaffinity(0))  # a quota above the CPUs changes nothing
+
+
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu.max": "200000 100000\n"}, 2.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0.5),
+        ({"cpu.max": "garbled\n"}, None),
+        ({}, None),
+    ],
+)
+def test_cgroup_cpu_limit_reads_v1_and_v2(tmp_path, files, expected):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert runtime._cgroup_cpu_limit(tmp_path) == expected
+
+
+def test_parallel_map_interrupted_stops_its_workers_at_once():
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    def slow(i):
+        time.sleep(60)
+        return i
+
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))  # what "interrupt the kernel" sends
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        runtime.parallel_map(slow, range(4), workers=2)
+    assert time.perf_counter() - start < 30
+    assert multiprocessing.active_children() == []
+
+
+def test_parallel_map_progress_bar_counts_the_finished_calls(capsys):
+    assert runtime.parallel_map(abs, [-1, -2, -3], workers=2, progress=True, desc="runs") == [1, 2, 3]
+    assert "runs" in capsys.readouterr().err  # tqdm writes to stderr outside a notebook
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        runtime.parallel_map(abs, [1], progress="yes")
+    with pytest.raises(TypeError, match="desc must be a string"):
+        runtime.parallel_map(abs, [1], desc=3)

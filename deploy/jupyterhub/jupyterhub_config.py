@@ -26,7 +26,8 @@ to open it to a class. Settings, from the environment:
 Each student's server runs ``jupyterhub-singleuser`` from this environment (the course's pins: the same as Binder's,
 plus the hub) in a home of their own under the state folder, where the course's notebooks are copied at their first
 start (a student's later edits are never overwritten). The kernels use one thread each (the benchmark's advice for a
-shared machine). This hub runs every student's server as the same system user as the hub
+shared machine), and run a notebook's repeated runs one after the other (``COSP_WORKERS=1``), so that one student's
+notebook never takes two cores from the others. This hub runs every student's server as the same system user as the hub
 (``SimpleLocalProcessSpawner``): students are not isolated from each other, and the memory limit is passed to the
 server (``MEM_LIMIT``, shown by resource monitors) but not enforced. For a class that needs isolation and enforced
 limits, use the Kubernetes values in ``z2jh-values.yaml`` (Zero to JupyterHub), or The Littlest JupyterHub with the
@@ -54,7 +55,8 @@ MEM_LIMIT = os.environ.get("COSP_HUB_MEM_LIMIT", "1.5G")
 CULL_AFTER = int(os.environ.get("COSP_HUB_CULL_AFTER", "3600"))
 DEFAULT_URL = "/lab/tree/notebooks/00_start_here.ipynb"
 PROXY = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+# one thread per kernel, and one process for a notebook's repeated runs (cosp.parallel_map): students share the cores
+ONE_CORE = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "COSP_WORKERS": "1"}
 
 capacity.check_memory_limit(MEM_LIMIT)  # a ValueError here stops the hub, with the reason
 if not PROXY.is_file():
@@ -87,7 +89,7 @@ if os.geteuid() == 0:
     c.Spawner.args.append("--allow-root")  # Jupyter refuses root without it (e.g. a container)
 c.Spawner.default_url = DEFAULT_URL
 c.Spawner.mem_limit = MEM_LIMIT
-c.Spawner.environment = dict(ONE_THREAD)
+c.Spawner.environment = dict(ONE_CORE)
 c.Spawner.start_timeout = 300  # a class starting at once on a small machine
 c.Spawner.http_timeout = 300
 
