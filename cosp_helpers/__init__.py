@@ -64,7 +64,17 @@ from .exercises import NOT_ANSWERED, check_answer
 from .networks import BinaryTreeNet, DeepNet, ShallowNet, count_parameters, parameter_count, width_for_budget
 from .plotting import lecture_rc, plot_loglog, show
 from .rates import fit_loglog_slope
-from .runtime import base_seed, derive_seed, get_device, get_scale, parallel_map, run_seeds, scaled, seed_everything, versions
+from .runtime import (
+    base_seed,
+    derive_seed,
+    get_device,
+    get_scale,
+    parallel_map,
+    run_seeds,
+    scaled,
+    seed_everything,
+    versions,
+)
 from .training import evaluate, train, train_ensemble
 from .widgets import Explorer, dropdown, float_slider, int_slider, log_slider
 

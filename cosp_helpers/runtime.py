@@ -399,7 +399,12 @@ def _can_fork() -> bool:
 
 
 def parallel_map(
-    fn: Callable[[Any], Any], items: Iterable, *, workers: int | None = None, progress: bool = False, desc: str | None = None
+    fn: Callable[[Any], Any],
+    items: Iterable,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    desc: str | None = None,
 ) -> list:
     """``[fn(item) for item in items]``, with the calls run side by side in ``workers`` processes.
 
@@ -437,9 +442,9 @@ def parallel_map(
     Raises
     ------
     Exception
-        What a failed call raised (of the calls finished when the first failure came, the first in the order of
-        ``items``); the calls still running are stopped and the others dropped. A worker that dies (e.g. killed for lack of memory)
-        raises ``concurrent.futures.process.BrokenProcessPool``.
+        What a failed call raised (of the calls finished when the first failure came, the first in the order
+        of ``items``); the calls still running are stopped and the others dropped. A worker that dies (e.g.
+        killed for lack of memory) raises ``concurrent.futures.process.BrokenProcessPool``.
 
     Examples
     --------
@@ -493,14 +498,17 @@ def _run_in_workers(count: int, workers: int, caller_state: tuple, bar: Any) -> 
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start, initargs=(caller_state,)
     )
     try:
-        # The workers are forked at the first submit. Frozen, the caller's objects are never collected in a worker, so
-        # no finalizer of the caller's (a kernel's sockets, open files) runs there; the usual set-up for fork without exec.
+        # The workers are forked at the first submit. Frozen, the caller's objects are never collected in a worker,
+        # so no finalizer of the caller's (a kernel's sockets, open files) runs there: the usual set-up for a fork
+        # without exec.
         gc.freeze()
         try:
             with warnings.catch_warnings():
                 # Python 3.12+ warns that fork in a process with threads (a Jupyter kernel has some) may deadlock a
                 # child that takes a lock another thread held; the workers take none of the caller's locks
-                warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning)
+                warnings.filterwarnings(
+                    "ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning
+                )
                 futures = [pool.submit(_worker_run, i) for i in range(count)]
         finally:
             gc.unfreeze()
@@ -511,7 +519,8 @@ def _run_in_workers(count: int, workers: int, caller_state: tuple, bar: Any) -> 
             if any(f.exception() is not None for f in done):
                 for f in pending:
                     f.cancel()
-                next(f for f in futures if f.done() and f.exception() is not None).result()  # raises it
+                failed = (f for f in futures if f.done() and not f.cancelled() and f.exception() is not None)
+                next(failed).result()  # raises its exception
         results = []
         for f in futures:
             result, out, err = f.result()

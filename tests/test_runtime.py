@@ -297,7 +297,8 @@ def _train_small(seed: int) -> dict:
     net = cosp.attention.TinyTransformer(task.field_sizes, 6, 4, d_model=16, n_heads=1, n_layers=2, seed=seed)
     history = cosp.train(net, task.tokens, task.labels, loss="cross_entropy", lr=1e-2, steps=25, batch_size=32,
                          seed=seed, eval_every=25, progress=False)  # fmt: skip
-    return {"net": net, "loss": history.final_train_loss, "maps": net.attention_maps(task.tokens), "global": torch.rand(2)}
+    maps = net.attention_maps(task.tokens)
+    return {"net": net, "loss": history.final_train_loss, "maps": maps, "global": torch.rand(2)}
 
 
 def test_parallel_map_gives_the_loop_bit_for_bit():
@@ -326,7 +327,9 @@ def test_parallel_map_leaves_the_callers_state_as_it_was():
     random.seed(5)
     threads = torch.get_num_threads()
     for workers in (1, 2):
-        seen = runtime.parallel_map(lambda _: (torch.get_num_threads(), torch.rand(1), np.random.random()), range(3), workers=workers)
+        seen = runtime.parallel_map(
+            lambda _: (torch.get_num_threads(), torch.rand(1), np.random.random()), range(3), workers=workers
+        )
         assert [s[0] for s in seen] == [1, 1, 1]  # one PyTorch thread per run
         assert len({float(s[1]) for s in seen}) == 1 and len({s[2] for s in seen}) == 1
         assert torch.get_num_threads() == threads
@@ -388,7 +391,10 @@ def test_parallel_map_reports_a_worker_that_died_instead_of_waiting():
 
 
 def test_parallel_map_in_a_worker_runs_there():
-    inner = runtime.parallel_map(lambda i: runtime.parallel_map(lambda j: (runtime._IN_WORKER, j), range(2)), range(2), workers=2)
+    def nested(_):
+        return runtime.parallel_map(lambda j: (runtime._IN_WORKER, j), range(2))
+
+    inner = runtime.parallel_map(nested, range(2), workers=2)
     assert inner == [[(True, 0), (True, 1)]] * 2
 
 
