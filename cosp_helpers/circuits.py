@@ -41,7 +41,7 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from ._checks import as_generator, check_array, check_int, check_open_interval, check_power_of_two
+from ._checks import as_generator, check_array, check_bool, check_int, check_open_interval, check_power_of_two
 from .plotting import get_ax
 
 __all__ = [
@@ -1500,8 +1500,7 @@ class WiredTreeNet(torch.nn.Module):
         super().__init__()
         width = check_int("width", width, minimum=1, maximum=2**24)
         check_int("seed", seed, minimum=0)
-        if not isinstance(additive, (bool, np.bool_)):
-            raise TypeError(f"additive must be True or False, got {additive!r}")
+        check_bool("additive", additive)
         if not isinstance(wiring, (list, tuple)) or not wiring:
             raise ValueError(f"wiring must be a non-empty list of levels, got {wiring!r}")
         levels = []

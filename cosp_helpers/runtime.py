@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._checks import check_int, check_positive
+from ._checks import check_bool, check_int, check_positive
 
 __all__ = [
     "SEED_STRIDE", "base_seed", "derive_seed", "run_seeds", "seed_everything", "get_device", "get_scale", "scaled",
@@ -460,8 +460,7 @@ def parallel_map(
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise TypeError(f"items must be an iterable of arguments (a list, a range...), got {type(items).__name__}")
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False, got {type(progress).__name__} {progress!r}")
+    progress = check_bool("progress", progress)
     if desc is not None and not isinstance(desc, str):
         raise TypeError(f"desc must be a string or None, got {type(desc).__name__}")
     items = list(items)

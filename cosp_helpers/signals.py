@@ -20,7 +20,7 @@ import math
 import numpy as np
 from scipy.special import erf
 
-from ._checks import as_generator, check_allocation, check_int, check_positive, check_size
+from ._checks import as_generator, check_allocation, check_bool, check_int, check_positive, check_size
 
 __all__ = ["nlgp_covariance", "nlgp_dataset", "nlgp_samples", "periodic_covariance", "symmetric_sqrt"]
 
@@ -195,8 +195,7 @@ def nlgp_samples(
     """
     n = check_size("n", n)
     check_allocation("n and d", n, check_size("d", d, minimum=2))
-    if not isinstance(gaussian, (bool, np.bool_)):
-        raise TypeError(f"gaussian must be True or False, got {gaussian!r}")
+    check_bool("gaussian", gaussian)
     rng = as_generator(seed)
     if gaussian:
         return _gaussian(n, nlgp_covariance(d, xi, gain), rng)

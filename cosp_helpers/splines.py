@@ -37,7 +37,7 @@ from matplotlib.axes import Axes
 from scipy import optimize
 from torch import nn
 
-from ._checks import as_torch_generator, check_int, check_real, check_real_array, check_size
+from ._checks import as_torch_generator, check_bool, check_int, check_real, check_real_array, check_size
 from .plotting import get_ax
 from .training import TrainHistory, train
 
@@ -104,8 +104,7 @@ class SplineNet(nn.Module):
     def __init__(self, width: int, *, linear_term: bool = True, seed: int | np.random.Generator = 0) -> None:
         super().__init__()
         self.width = check_size("width", width)
-        if not isinstance(linear_term, (bool, np.bool_)):
-            raise TypeError(f"linear_term must be True or False, got {linear_term!r}")
+        check_bool("linear_term", linear_term)
         g = as_torch_generator(seed)
         self.w = nn.Parameter(torch.rand(self.width, generator=g) * 2 - 1)
         self.b = nn.Parameter(torch.rand(self.width, generator=g) * 2 - 1)

@@ -28,7 +28,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._checks import MAX_SIZE, as_generator, as_torch_generator, check_int, check_positive, check_real, check_size
+from ._checks import (
+    MAX_SIZE,
+    as_generator,
+    as_torch_generator,
+    check_bool,
+    check_int,
+    check_positive,
+    check_real,
+    check_size,
+)
 from .runtime import resolve_device
 
 __all__ = ["TrainHistory", "train", "train_ensemble", "evaluate"]
@@ -243,8 +252,7 @@ def _check_settings(optimizer, schedule, lr, weight_decay, batch_size, eval_ever
         raise ValueError("give both x_test and y_test, or neither")
     rng = as_generator(seed)
     device = resolve_device(device)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
+    check_bool("progress", progress)
     return lr, weight_decay, batch_size, eval_every, rng, device
 
 

@@ -477,9 +477,11 @@ def test_parallel_map_interrupted_stops_its_workers_at_once():
         signal.signal(signal.SIGINT, previous)
 
 
-def test_parallel_map_progress_bar_counts_the_finished_calls(capsys):
+def test_parallel_map_shows_a_progress_bar_only_when_asked(capsys):
     assert runtime.parallel_map(abs, [-1, -2, -3], workers=2, progress=True, desc="runs") == [1, 2, 3]
     assert "runs" in capsys.readouterr().err  # tqdm writes to stderr outside a notebook
+    assert runtime.parallel_map(abs, [-1, -2, -3], workers=2, desc="runs") == [1, 2, 3]
+    assert capsys.readouterr().err == ""
     with pytest.raises(TypeError, match="progress must be True or False"):
         runtime.parallel_map(abs, [1], progress="yes")
     with pytest.raises(TypeError, match="desc must be a string"):
